@@ -1,0 +1,8 @@
+from audit.models import AuditLog
+from authmon.filters import LogFilterSet
+
+
+class AuditLogFilterSet(LogFilterSet):
+    class Meta:
+        model = AuditLog
+        fields = ["action", "target", "actor", "subject", "client_actor", "comments"]

@@ -1,0 +1,3 @@
+from authmon.celery import app as celery_app
+
+__all__ = ["celery_app"]

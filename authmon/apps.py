@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AuthmonConfig(AppConfig):
+    name = "authmon"
+    verbose_name = "authmon"
+
+    def ready(self) -> None:
+        from authmon import signals  # noqa: F401

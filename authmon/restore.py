@@ -1,0 +1,160 @@
+"""Restoring a sealed JSON export (DESIGN section 8): verify everything first, then import atomically.
+
+A file is refused, with a reason a person can act on, when it is not JSON, not an authmon export, of another kind
+or tenant, signed with an unknown key, modified (checksum or signature mismatch) or truncated (count mismatch), or
+when any record is invalid. Nothing is written unless everything checks out. Importing the same archive twice adds
+nothing: a record whose id or external_id is already present is counted as a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.utils.dateparse import parse_datetime
+
+from authmon import registry
+from authmon.exports import FORMAT_NAME, FORMAT_VERSION, canonical, export_keys
+from authmon.models import Tenant
+from authmon.registry import LogKind
+
+BATCH = 1_000
+
+
+class RestoreError(ValueError):
+    """The archive cannot be restored; the message says why."""
+
+
+@dataclass
+class RestoreResult:
+    created: int
+    duplicates: int
+    kind: str
+
+
+def archive_read(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        raise RestoreError("The file is empty.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RestoreError("The file is not UTF-8 text, so it is not an authmon JSON export.") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RestoreError(
+            f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}); it may be truncated or not an "
+            "authmon export."
+        ) from exc
+    if not isinstance(data, dict) or not {"header", "records", "seal"} <= set(data):
+        raise RestoreError("This is not an authmon export: it has no header, records and seal.")
+    return data
+
+
+def archive_verify(data: dict[str, Any], *, tenant: Tenant, kind_name: str) -> tuple[LogKind, list[dict[str, Any]]]:
+    """Check format, kind, tenant, seal and count. Returns the kind and the records."""
+    header, records, seal = data["header"], data["records"], data["seal"]
+    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+        raise RestoreError("This is not an authmon export (unknown format).")
+    if header.get("version") != FORMAT_VERSION:
+        raise RestoreError(f"Export format version {header.get('version')!r} is not supported.")
+    if header.get("kind") != kind_name:
+        try:
+            other = registry.get(str(header.get("kind"))).label
+        except KeyError:
+            other = repr(header.get("kind"))
+        raise RestoreError(f"This is an export of {other}, not {registry.get(kind_name).label}.")
+    if header.get("tenant") != tenant.slug:
+        raise RestoreError(
+            f"This archive belongs to tenant '{header.get('tenant')}', not '{tenant.slug}'. "
+            "Archives can only be restored into the tenant they were exported from."
+        )
+    if not isinstance(records, list) or not isinstance(seal, dict):
+        raise RestoreError("This is not an authmon export: records must be a list and the seal an object.")
+    _, keys = export_keys()
+    key = keys.get(str(seal.get("key_id")))
+    if key is None:
+        raise RestoreError("The archive is signed with a key this server does not know; it cannot be verified.")
+    if header.get("count") != len(records):
+        raise RestoreError(
+            f"The archive is incomplete: its header promises {header.get('count')} records but it holds {len(records)}."
+        )
+    digest = hashlib.sha256()
+    for record in records:
+        digest.update(canonical(record).encode() + b"\n")
+    if not hmac.compare_digest(digest.hexdigest(), str(seal.get("records_sha256"))):
+        raise RestoreError("The records were modified after export (checksum mismatch). Nothing was restored.")
+    message = (canonical(header) + "\n" + digest.hexdigest()).encode()
+    expected = hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, str(seal.get("signature"))):
+        raise RestoreError("The archive's header or seal was modified after export (bad signature).")
+    return registry.get(kind_name), records
+
+
+def _build(kind: LogKind, tenant: Tenant, index: int, record: Any) -> Any:
+    if not isinstance(record, dict):
+        raise RestoreError(f"Record {index} is not an object.")
+    if record.get("tenant") != tenant.slug:
+        raise RestoreError(f"Record {index} belongs to tenant '{record.get('tenant')}'.")
+    values: dict[str, Any] = {}
+    for field in kind.data_fields:
+        if field.attname not in record:
+            continue
+        value = record[field.attname]
+        if field.get_internal_type() == "DateTimeField" and value is not None:
+            parsed = parse_datetime(str(value))
+            if parsed is None:
+                raise RestoreError(f"Record {index}: {field.name} '{value}' is not a date and time.")
+            value = parsed
+        values[field.attname] = value
+    if not isinstance(record.get("id"), int):
+        raise RestoreError(f"Record {index} has no numeric id.")
+    obj = kind.model(pk=record["id"], tenant=tenant, **values)
+    try:
+        obj.clean_fields(exclude=["tenant", *kind.computed_fields])
+    except ValidationError as exc:
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        raise RestoreError(f"Record {index} is invalid: {problems}") from exc
+    if kind.name == "audit":
+        from audit.diff import compute_diff
+
+        obj.diff = compute_diff(obj.old_entity, obj.new_entity)
+    return obj
+
+
+def archive_restore(*, raw: bytes, tenant: Tenant, kind_name: str = "audit", progress: Any = None) -> RestoreResult:
+    """Verify and import an archive into ``tenant``; all or nothing."""
+    data = archive_read(raw)
+    kind, records = archive_verify(data, tenant=tenant, kind_name=kind_name)
+    objects = [_build(kind, tenant, i, r) for i, r in enumerate(records)]
+    model = kind.model
+    created = duplicates = 0
+    with transaction.atomic():
+        for start in range(0, len(objects), BATCH):
+            batch = objects[start : start + BATCH]
+            ids = [o.pk for o in batch]
+            ext = [o.external_id for o in batch if o.external_id]
+            owners = dict(model.objects.filter(pk__in=ids).values_list("pk", "tenant_id"))
+            if any(owner != tenant.pk for owner in owners.values()):
+                raise RestoreError("Some record ids of this archive are used by another tenant; nothing was restored.")
+            present_ids = set(owners)
+            present_ext: set[str | None] = set(
+                model.objects.for_tenant(tenant).filter(external_id__in=ext).values_list("external_id", flat=True)
+            )
+            fresh = [o for o in batch if o.pk not in present_ids and o.external_id not in present_ext]
+            model.objects.bulk_create(fresh, batch_size=BATCH)
+            created += len(fresh)
+            duplicates += len(batch) - len(fresh)
+            if progress:
+                progress(start + len(batch), len(objects))
+        if created and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for sql in connection.ops.sequence_reset_sql(no_style(), [model]):
+                    cursor.execute(sql)
+    return RestoreResult(created=created, duplicates=duplicates, kind=kind.name)

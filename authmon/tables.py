@@ -1,0 +1,177 @@
+"""Base table and shared columns. One table class per kind renders the page and the CSV export."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+
+class LogTable(tables.Table):
+    """Base of every kind's table: Bootstrap styling, ``sort`` as the ordering parameter, no built-in paging.
+
+    Paging is keyset-based and done by the generic list view, so the table only renders the rows it is handed.
+    ``hidden_by_default`` names columns a user must opt into (the guide hides CC and BCC).
+    """
+
+    hidden_by_default: tuple[str, ...] = ()
+
+    class Meta:
+        template_name = "authmon/table.html"
+        order_by_field = "sort"
+        attrs = {"class": "table table-sm table-hover align-middle log-table"}
+        empty_text = ""
+
+
+class RawValueColumn(tables.Column):
+    """Exports the stored value, whatever HTML the page renders around it."""
+
+    def value(self, value: Any) -> Any:
+        return value
+
+
+class PersonColumn(RawValueColumn):
+    """A user (e-mail or id) that opens the user view."""
+
+    def render(self, value: Any) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("user_view", args=[value]), value)
+
+
+class ClientColumn(RawValueColumn):
+    """An application that opens the client view."""
+
+    def render(self, value: Any) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("client_view", args=[value]), value)
+
+
+class TruncatedColumn(RawValueColumn):
+    """Long text shown shortened, the full value on hover; exported whole."""
+
+    def __init__(self, *args: Any, length: int = 60, **kwargs: Any) -> None:
+        self.length = length
+        super().__init__(*args, **kwargs)
+
+    def render(self, value: Any) -> str:
+        text = str(value)
+        short = Truncator(text).chars(self.length)
+        if short == text:
+            return text
+        return format_html('<span title="{}">{}</span>', text, short)
+
+
+class CopyColumn(tables.Column):
+    """A long value (JSON or text) with a copy-to-clipboard button and a short preview."""
+
+    def __init__(self, *args: Any, length: int = 40, **kwargs: Any) -> None:
+        self.length = length
+        kwargs.setdefault("orderable", False)
+        super().__init__(*args, **kwargs)
+
+    def render(self, value: Any) -> str:
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        return format_html(
+            '<button type="button" class="btn btn-link btn-sm p-0 copy-btn" data-copy="{}" title="Copy to clipboard">'
+            '<span aria-hidden="true">&#x2398;</span><span class="visually-hidden">Copy</span></button> '
+            '<code class="preview">{}</code>',
+            text,
+            Truncator(text).chars(self.length),
+        )
+
+    def value(self, value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+class DetailsColumn(tables.Column):
+    """Link to the record's details page."""
+
+    def __init__(self, *args: Any, copy_field: str | None = None, **kwargs: Any) -> None:
+        self.copy_field = copy_field
+        kwargs.setdefault("orderable", False)
+        kwargs.setdefault("empty_values", ())
+        kwargs.setdefault("exclude_from_export", copy_field is None)
+        kwargs.setdefault("verbose_name", "Details")
+        super().__init__(*args, **kwargs)
+
+    def render(self, record: Any) -> str:
+        from authmon import registry
+
+        kind = registry.for_model(type(record))
+        link = format_html(
+            '<a class="btn btn-outline-secondary btn-sm py-0" href="{}">Details</a>',
+            reverse(kind.url_name("detail"), args=[record.pk]),
+        )
+        if self.copy_field is None:
+            return link
+        return format_html(
+            '{} <button type="button" class="btn btn-link btn-sm p-0 copy-btn" data-copy="{}" '
+            'title="Copy {} to clipboard"><span aria-hidden="true">&#x2398;</span>'
+            '<span class="visually-hidden">Copy</span></button>',
+            link,
+            _text(getattr(record, self.copy_field)),
+            self.copy_field,
+        )
+
+    def value(self, record: Any) -> str:
+        return _text(getattr(record, self.copy_field)) if self.copy_field else ""
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+class StatusColumn(tables.Column):
+    """A status or type shown as a coloured badge."""
+
+    COLOURS = {
+        "success": "success",
+        "sent": "success",
+        "active": "success",
+        "login": "success",
+        "failed": "danger",
+        "login_failed": "danger",
+        "mfa_failed": "danger",
+        "account_locked": "danger",
+        "bounced": "warning",
+        "revoked": "secondary",
+        "expired": "light",
+        "running": "info",
+        "pending": "warning",
+    }
+
+    def render(self, value: Any, record: Any, bound_column: Any) -> str:
+        raw = getattr(record, bound_column.accessor, value)
+        colour = self.COLOURS.get(str(raw), "light")
+        text_class = " text-dark" if colour in {"light", "warning", "info"} else ""
+        return format_html('<span class="badge text-bg-{}{}">{}</span>', colour, text_class, value)
+
+    def value(self, record: Any, bound_column: Any) -> str:
+        return str(getattr(record, bound_column.accessor))
+
+
+class RevokeColumn(tables.Column):
+    """A delete icon that opens the revocation confirmation for an active record; blank otherwise."""
+
+    required_perm = "revoke"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("orderable", False)
+        kwargs.setdefault("empty_values", ())
+        kwargs.setdefault("exclude_from_export", True)
+        super().__init__(*args, **kwargs)
+
+    def render(self, record: Any) -> str:
+        from authmon import registry
+
+        if getattr(record, "status", None) != "active":
+            return ""
+        kind = registry.for_model(type(record))
+        return format_html(
+            '<a class="btn btn-outline-danger btn-sm py-0 revoke-link" href="{}" title="Revoke">'
+            '<span aria-hidden="true">&#x1F5D1;</span><span class="visually-hidden">Revoke {}</span></a>',
+            reverse(kind.url_name("revoke"), args=[record.pk]),
+            record,
+        )

@@ -1,0 +1,286 @@
+"""The generic views every log kind gets from the registry: list, details, column choice.
+
+Each kind configures them through its :class:`~authmon.registry.LogKind`; nothing here knows a particular kind.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.views.decorators.http import require_POST
+
+from audit.services import audit_record
+from authmon import exports, registry
+from authmon.daterange import PRESETS
+from authmon.paging import CursorError, paginate
+from authmon.permissions import Perm, has_perm
+from authmon.registry import LogKind
+from authmon.restore import RestoreError, archive_read, archive_verify
+from authmon.selectors import log_search
+from authmon.tasks import export_run_task, restore_run_task
+from authmon.tenancy import active_tenant_for
+from jobs.models import JobLog
+from jobs.runner import job_create, job_enqueue
+
+PER_PAGE = 50
+
+
+def hidden_columns(user: Any, kind: LogKind) -> set[str]:
+    prefs = (user.column_prefs or {}).get(kind.name)
+    if prefs is None:
+        return set(kind.table.hidden_by_default)
+    return set(prefs.get("hidden", []))
+
+
+def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
+    if not has_perm(request.user, Perm.VIEW, kind.name):
+        raise PermissionDenied
+    search = log_search(kind, request.user, request.GET)
+    page = None
+    if search.runnable:
+        cursor = request.GET.get("cursor") or None
+        try:
+            page = paginate(search.queryset, sort=search.sort, cursor=cursor, per_page=PER_PAGE)
+        except CursorError as exc:
+            search.errors.append(str(exc))
+            page = paginate(search.queryset, sort=search.sort, cursor=None, per_page=PER_PAGE)
+    table = kind.table(page.rows if page else [], order_by=search.sort, request=request)
+    hidden = hidden_columns(request.user, kind)
+    forbidden = {
+        column.name
+        for column in table.columns.iterall()
+        if getattr(column.column, "required_perm", None)
+        and not has_perm(request.user, column.column.required_perm, kind.name)
+    }
+    for column in table.columns.iterall():
+        if column.name in hidden | forbidden:
+            table.columns.hide(column.name)
+    context = {
+        "kind": kind,
+        "search": search,
+        "page": page,
+        "table": table,
+        "all_columns": [
+            (c.name, c.header, c.name not in hidden) for c in table.columns.iterall() if c.name not in forbidden
+        ],
+        "presets": PRESETS,
+        "can_export": has_perm(request.user, Perm.EXPORT, kind.name),
+        "can_restore": has_perm(request.user, Perm.RESTORE, kind.name),
+        "can_revoke": has_perm(request.user, Perm.REVOKE, kind.name),
+        "params": request.GET,
+    }
+    template = "authmon/_results.html" if request.headers.get("HX-Request") else "authmon/list.html"
+    return render(request, template, context)
+
+
+def detail_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
+    if not has_perm(request.user, Perm.VIEW, kind.name):
+        raise PermissionDenied
+    record = kind.model.objects.for_user(request.user).filter(pk=pk).first()
+    if record is None:
+        raise Http404(f"No such {kind.label.lower().rstrip('s')} in this tenant.")
+    fields = []
+    for f in kind.data_fields:
+        value = getattr(record, f.name)
+        is_json = f.get_internal_type() == "JSONField"
+        display = record._get_FIELD_display(f) if f.choices else value
+        fields.append(
+            {
+                "name": f.name,
+                "label": kind.table.base_columns[f.name].verbose_name
+                if f.name in kind.table.base_columns and kind.table.base_columns[f.name].verbose_name
+                else f.verbose_name,
+                "value": display,
+                "json": json.dumps(value, indent=2, sort_keys=True) if is_json else None,
+                "long": is_json or f.get_internal_type() == "TextField",
+                "person": f.name in kind.person_fields and bool(value),
+                "client": f.name in kind.client_fields and bool(value),
+                "datetime": f.get_internal_type() == "DateTimeField",
+            }
+        )
+    context = {
+        "kind": kind,
+        "record": record,
+        "fields": fields,
+        "detail_template": kind.extra.get("detail_template"),
+        "detail_actions": kind.extra.get("detail_actions"),
+        "can_revoke": has_perm(request.user, Perm.REVOKE, kind.name),
+        "can_retry": has_perm(request.user, Perm.RETRY, kind.name),
+    }
+    return render(request, "authmon/detail.html", context)
+
+
+@require_POST
+def columns_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
+    """Remember which columns this user shows on this page."""
+    if not has_perm(request.user, Perm.VIEW, kind.name):
+        raise PermissionDenied
+    known = {c.name for c in kind.table([]).columns.iterall()}
+    shown = set(request.POST.getlist("show")) & known
+    prefs = dict(request.user.column_prefs or {})
+    prefs[kind.name] = {"hidden": sorted(known - shown)}
+    request.user.column_prefs = prefs
+    request.user.save(update_fields=["column_prefs"])
+    messages.success(request, "Column choice saved.")
+    back = request.POST.get("next", "")
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse(kind.url_name("list"))
+    return HttpResponseRedirect(back)
+
+
+def export_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
+    """Download what the page's filters select, as sealed JSON or as CSV of the visible columns."""
+    if not has_perm(request.user, Perm.EXPORT, kind.name):
+        raise PermissionDenied
+    back = f"{reverse(kind.url_name('list'))}?{_list_params(request)}"
+    try:
+        fmt = exports.parse_format(request.GET.get("format"))
+        limit = exports.parse_limit(request.GET.get("limit"))
+    except exports.ExportError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(back)
+    search = log_search(kind, request.user, request.GET)
+    if not search.runnable:
+        messages.error(request, f"Nothing exported: {search.question_error.message}")
+        return HttpResponseRedirect(back)
+    for error in search.errors:
+        messages.warning(request, error)
+    tenant = active_tenant_for(request.user)
+    filters = exports.filters_of(request.GET.lists())
+    queryset = search.queryset.order_by(*_order(search.sort))
+    audit_record(
+        tenant=tenant,
+        actor=request.user.email,
+        action=f"export {kind.model.__name__}",
+        target=kind.label,
+        new={"format": fmt, "limit": limit, "filters": filters},
+        comments=f"Exported up to {limit:,} {kind.noun} as {fmt.upper()}",
+    )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    filename = f"authmon-{tenant.slug}-{kind.name}-{stamp}.{fmt}"
+    columns = _export_columns(request, kind)
+    if limit > exports.SYNC_EXPORT_MAX:
+        job = job_create(
+            tenant=tenant,
+            job_name=f"{kind.label.lower()} export",
+            job_type="export",
+            details={
+                "kind": kind.name,
+                "format": fmt,
+                "limit": limit,
+                "filters": filters,
+                "params": {k: v for k, v in request.GET.lists() if k not in ("format", "limit", "cursor")},
+                "columns": columns,
+                "file": filename,
+                "requested_by": request.user.email,
+                "requested_by_id": request.user.pk,
+            },
+        )
+        job_enqueue(job, export_run_task)
+        messages.info(request, f"Exporting up to {limit:,} {kind.noun} as a job; the download appears here when done.")
+        return HttpResponseRedirect(reverse(registry.get("jobs").url_name("detail"), args=[job.pk]))
+    if fmt == "json":
+        body = exports.stream_json(kind, queryset, tenant_slug=tenant.slug, filters=filters, limit=limit)
+        response = StreamingHttpResponse(body, content_type="application/json; charset=utf-8")
+    else:
+        body = exports.stream_csv(kind.table, queryset, columns=columns, limit=limit)
+        response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _export_columns(request: HttpRequest, kind: LogKind) -> list[tuple[str, str]]:
+    """The columns this user sees on the page, in page order: what a CSV export holds."""
+    table = kind.table([])
+    for name in hidden_columns(request.user, kind):
+        if name in table.columns:
+            table.columns.hide(name)
+    return exports.export_columns(table)
+
+
+def restore_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
+    """Upload a sealed JSON export to restore; it is checked at once, then imported as a job with progress."""
+    if not has_perm(request.user, Perm.RESTORE, kind.name):
+        raise PermissionDenied
+    tenant = active_tenant_for(request.user)
+    context: dict[str, Any] = {"kind": kind, "max_mb": settings.AUTHMON_RESTORE_MAX_BYTES // (1024 * 1024)}
+    if request.method != "POST":
+        return render(request, "authmon/restore.html", context)
+    upload = request.FILES.get("archive")
+    error = None
+    raw = b""
+    if upload is None:
+        error = "Choose a JSON file exported from authmon."
+    elif upload.size > settings.AUTHMON_RESTORE_MAX_BYTES:
+        error = f"The file is larger than the {context['max_mb']} MB upload limit."
+    else:
+        raw = upload.read()
+        try:
+            archive_verify(archive_read(raw), tenant=tenant, kind_name=kind.name)
+        except RestoreError as exc:
+            error = str(exc)
+    running = JobLog.objects.for_tenant(tenant).filter(
+        job_type="import", latest_status__in=["pending", "running"], details__kind=kind.name
+    )
+    if error is None and running.exists():
+        error = "A restore is already running for this tenant; wait for it to finish."
+    if error is not None:
+        context["error"] = error
+        return render(request, "authmon/restore.html", context, status=400)
+    job = job_create(
+        tenant=tenant,
+        job_name=f"{kind.label.lower()} restore",
+        job_type="import",
+        details={"kind": kind.name, "file_name": upload.name, "requested_by": request.user.email},
+    )
+    path = exports.export_dir() / f"restore-{job.job_id}.json"
+    path.write_bytes(raw)
+    JobLog.objects.filter(pk=job.pk).update(details={**job.details, "upload": str(path)})
+    audit_record(
+        tenant=tenant,
+        actor=request.user.email,
+        action=f"restore {kind.model.__name__}",
+        target=upload.name[:300],
+        new={"file": upload.name, "bytes": upload.size, "job_id": job.job_id},
+        comments=f"Restore of {upload.name} started",
+    )
+    job_enqueue(job, restore_run_task)
+    messages.info(request, "The archive checked out. Restoring it now; progress is shown below.")
+    return HttpResponseRedirect(reverse(registry.get("jobs").url_name("detail"), args=[job.pk]))
+
+
+def _order(sort: str) -> list[str]:
+    return [sort, "-pk" if sort.startswith("-") else "pk"]
+
+
+def _list_params(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    for key in ("format", "limit", "cursor"):
+        params.pop(key, None)
+    return params.urlencode()
+
+
+def urls_for(kind: LogKind) -> list[URLPattern]:
+    """The URL patterns of one kind; included under ``monitoring/<kind>/`` with the kind's name as namespace."""
+    name = kind.model_name
+    return [
+        path("", list_view, {"kind": kind}, name=f"{name}_list"),
+        path("<int:pk>/", detail_view, {"kind": kind}, name=f"{name}_detail"),
+        path("columns/", columns_view, {"kind": kind}, name=f"{name}_columns"),
+        path("export/", export_view, {"kind": kind}, name=f"{name}_export"),
+        *([path("restore/", restore_view, {"kind": kind}, name=f"{name}_restore")] if kind.restorable else []),
+        *(
+            path(f"<int:pk>/{action}/", import_string(view), {"kind": kind}, name=f"{name}_{action}")
+            for action, view in kind.extra.get("record_actions", {}).items()
+        ),
+    ]

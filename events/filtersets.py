@@ -1,0 +1,8 @@
+from authmon.filters import LogFilterSet
+from events.models import EventLog
+
+
+class EventLogFilterSet(LogFilterSet):
+    class Meta:
+        model = EventLog
+        fields = ["event_type", "client_name", "provider_name", "email", "username", "ip_address", "user_agent"]

@@ -1,0 +1,127 @@
+"""The job runner: every background run of authmon writes and keeps its own job record.
+
+A run is ``pending`` when queued, ``running`` with progress while it works (each progress call is also a heartbeat),
+then ``success`` with a summary message or ``failed`` with the message and the full stack trace. A run whose worker
+died stops sending heartbeats, and :func:`jobs_mark_stale` marks it failed, so nothing stays "running" forever.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from authmon.models import Tenant
+from jobs.models import JobLog, JobStatus
+
+logger = logging.getLogger(__name__)
+RUNNER = "authmon"  # marks the runs authmon itself performs (ingested job records are the identity service's)
+
+
+class JobContext:
+    """Handed to the function a job runs: report progress, read the job's details."""
+
+    HEARTBEAT_SECONDS = 1.0
+
+    def __init__(self, job: JobLog) -> None:
+        self.job = job
+        self._last_write = 0.0
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return self.job.details
+
+    def progress(self, done: int, total: int | None = None, message: str = "", *, force: bool = False) -> None:
+        """Record progress (throttled to about one write a second; ``force`` writes now)."""
+        now = time.monotonic()
+        if not force and now - self._last_write < self.HEARTBEAT_SECONDS:
+            return
+        self._last_write = now
+        self.job.details = {**self.job.details, "progress": {"done": done, "total": total}}
+        if message:
+            self.job.message = message
+        self.job.updated_at = timezone.now()
+        JobLog.objects.filter(pk=self.job.pk).update(
+            details=self.job.details, message=self.job.message, updated_at=self.job.updated_at
+        )
+
+
+def job_create(
+    *, tenant: Tenant, job_name: str, job_type: str, details: dict[str, Any] | None = None, message: str = "Queued"
+) -> JobLog:
+    """Write the pending record of a run that is about to be queued."""
+    now = timezone.now()
+    return JobLog.objects.create(
+        tenant=tenant,
+        job_id=uuid.uuid4().hex,
+        job_name=job_name,
+        job_type=job_type,
+        latest_status=JobStatus.PENDING,
+        message=message,
+        created_at=now,
+        updated_at=now,
+        details={"runner": RUNNER, **(details or {})},
+    )
+
+
+def job_run(job: JobLog, work: Callable[[JobContext], str]) -> JobLog:
+    """Run ``work`` as this job: running, then success with its summary or failed with the stack trace."""
+    job.latest_status = JobStatus.RUNNING
+    job.updated_at = timezone.now()
+    job.message = "Running"
+    started = time.monotonic()
+    job.details = {**job.details, "started_at": job.updated_at.isoformat()}
+    job.save(update_fields=["latest_status", "updated_at", "message", "details"])
+    context = JobContext(job)
+    try:
+        summary = work(context)
+    except Exception as exc:  # a job records every failure instead of losing it
+        logger.exception("Job %s (%s) failed", job.job_name, job.job_id)
+        job.refresh_from_db()
+        job.latest_status = JobStatus.FAILED
+        job.message = f"{type(exc).__name__}: {exc}"[:2000]
+        job.stacktrace = traceback.format_exc()
+    else:
+        job.refresh_from_db()
+        job.latest_status = JobStatus.SUCCESS
+        job.message = summary
+    job.updated_at = timezone.now()
+    job.details = {**job.details, "duration_seconds": round(time.monotonic() - started, 3)}
+    job.save(update_fields=["latest_status", "message", "stacktrace", "updated_at", "details"])
+    return job
+
+
+def job_enqueue(job: JobLog, task: Any, *args: Any) -> None:
+    """Queue ``task`` for ``job`` once the current transaction commits (in-process when no broker is set)."""
+    transaction.on_commit(lambda: task.apply_async(args=[job.pk, *args], task_id=job.job_id))
+
+
+def stale_after() -> dt.timedelta:
+    return dt.timedelta(seconds=getattr(settings, "AUTHMON_JOB_STALE_SECONDS", 15 * 60))
+
+
+def jobs_mark_stale(*, now: dt.datetime | None = None) -> int:
+    """Mark failed every run that says "running" but has sent no heartbeat for ``stale_after()``."""
+    now = now or timezone.now()
+    cutoff = now - stale_after()
+    count = 0
+    for job in JobLog.objects.filter(
+        latest_status=JobStatus.RUNNING, updated_at__lt=cutoff, details__runner=RUNNER
+    ).iterator():
+        job.latest_status = JobStatus.FAILED
+        job.message = (
+            f"Marked failed by the watchdog: no heartbeat since {job.updated_at.isoformat()} "
+            "(the worker probably died or was restarted)."
+        )
+        job.updated_at = now
+        job.save(update_fields=["latest_status", "message", "updated_at"])
+        count += 1
+    return count

@@ -1,0 +1,8 @@
+from authmon.filters import LogFilterSet
+from notifications.models import NotificationLog
+
+
+class NotificationLogFilterSet(LogFilterSet):
+    class Meta:
+        model = NotificationLog
+        fields = ["subject", "recipient", "status", "category", "cc", "bcc"]

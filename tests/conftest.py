@@ -1,0 +1,63 @@
+"""Shared fixtures: two tenants and a user of each role in each, so every test can check isolation."""
+
+from __future__ import annotations
+
+import pytest
+
+from authmon.models import Role, Tenant, User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return Tenant.objects.create(slug="acme", name="Acme Corp", timezone="Europe/Berlin")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return Tenant.objects.create(slug="globex", name="Globex", timezone="America/New_York")
+
+
+def make_user(tenant: Tenant, role: str, email: str | None = None) -> User:
+    return User.objects.create_user(email or f"{role}@{tenant.slug}.example", PASSWORD, tenant=tenant, role=role)
+
+
+@pytest.fixture
+def auditor(tenant_a) -> User:
+    return make_user(tenant_a, Role.AUDITOR)
+
+
+@pytest.fixture
+def tenant_admin(tenant_a) -> User:
+    return make_user(tenant_a, Role.TENANT_ADMIN)
+
+
+@pytest.fixture
+def super_admin(tenant_a) -> User:
+    return make_user(tenant_a, Role.SUPER_ADMIN)
+
+
+@pytest.fixture
+def other_admin(tenant_b) -> User:
+    return make_user(tenant_b, Role.TENANT_ADMIN)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Tests render templates without running collectstatic first."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Run tasks in-process unless a test asks for the real worker (the integration tests do)."""
+    from authmon.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -1,0 +1,76 @@
+"""The job runner records every outcome; the watchdog fails runs whose worker died; maintenance jobs work."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from authmon import registry
+from authmon.maintenance import expired_access_mark
+from authmon.tasks import maintenance_nightly_task
+from jobs.models import JobLog
+from jobs.runner import job_create, job_run, jobs_mark_stale
+from tests.samples import sample_record
+
+
+def test_success_records_summary_and_duration(tenant_a):
+    job = job_create(tenant=tenant_a, job_name="unit", job_type="sync")
+    assert job.latest_status == "pending"
+    job_run(job, lambda ctx: (ctx.progress(5, 10, force=True), "did it")[1])
+    job.refresh_from_db()
+    assert job.latest_status == "success"
+    assert job.message == "did it"
+    assert job.details["progress"] == {"done": 5, "total": 10}
+    assert "duration_seconds" in job.details
+
+
+def test_failure_records_message_and_stacktrace(tenant_a):
+    def boom(ctx):
+        raise RuntimeError("disk full")
+
+    job = job_run(job_create(tenant=tenant_a, job_name="unit", job_type="sync"), boom)
+    job.refresh_from_db()
+    assert job.latest_status == "failed"
+    assert job.message == "RuntimeError: disk full"
+    assert "Traceback" in job.stacktrace and "boom" in job.stacktrace
+
+
+def test_watchdog_fails_only_stale_authmon_runs(tenant_a):
+    stale = job_create(tenant=tenant_a, job_name="stale", job_type="export")
+    fresh = job_create(tenant=tenant_a, job_name="fresh", job_type="export")
+    foreign = sample_record(registry.get("jobs"), tenant_a, "ingested", latest_status="running")
+    old = timezone.now() - dt.timedelta(hours=2)
+    JobLog.objects.filter(pk__in=[stale.pk, foreign.pk]).update(latest_status="running", updated_at=old)
+    JobLog.objects.filter(pk=fresh.pk).update(latest_status="running")
+    assert jobs_mark_stale() == 1
+    assert JobLog.objects.get(pk=stale.pk).latest_status == "failed"
+    assert "watchdog" in JobLog.objects.get(pk=stale.pk).message
+    assert JobLog.objects.get(pk=fresh.pk).latest_status == "running"
+    assert JobLog.objects.get(pk=foreign.pk).latest_status == "running"
+
+
+def test_cleanup_expires_sessions_and_grants(tenant_a):
+    sessions = registry.get("sessions")
+    past = timezone.now() - dt.timedelta(minutes=1)
+    gone = sample_record(sessions, tenant_a, "s", status="active", expires_at=past)
+    live = sample_record(sessions, tenant_a, "s", status="active", expires_at=timezone.now() + dt.timedelta(hours=1))
+    assert expired_access_mark(tenant=tenant_a) == (1, 0)
+    gone.refresh_from_db()
+    live.refresh_from_db()
+    assert (gone.status, live.status) == ("expired", "active")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nightly_maintenance_writes_job_records(tenant_a):
+    events = registry.get("events")
+    old = sample_record(events, tenant_a, "old", when=timezone.now() - dt.timedelta(days=400))
+    new = sample_record(events, tenant_a, "new")
+    assert maintenance_nightly_task() == 2
+    trim = JobLog.objects.get(job_name="audit log trim")
+    assert trim.latest_status == "success", trim.stacktrace
+    assert "1 events" in trim.message
+    assert not events.model.objects.filter(pk=old.pk).exists()
+    assert events.model.objects.filter(pk=new.pk).exists()
+    assert JobLog.objects.get(job_type="cleanup").latest_status == "success"
