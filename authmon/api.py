@@ -1,0 +1,750 @@
+"""HTTP API (DESIGN section 6): ingest and read every registered record kind with a bearer token.
+
+The routes are generated from the log-kind registry, like the console's pages: one set of generic handlers is
+bound to each kind, so every kind gets its own paths and its own record schema in ``/api/v1/openapi.json`` and a
+new kind needs nothing here. Per kind:
+
+- ``POST /{kind}/``: a JSON array of records, or NDJSON (``Content-Type: application/x-ndjson``, or sniffed:
+  several JSON objects one per line; a single object is a batch of one). Ingest rules live in
+  :mod:`authmon.ingest`. An empty array is accepted (201, all counts zero) so that forwarders can flush
+  unconditionally; an empty body is a 400.
+- ``GET /{kind}/``: newest first with a keyset cursor; ``q`` (a question), ``limit``, ``cursor`` and any field as an
+  exact filter (a date-time without an offset is UTC; an empty value on a nullable field means "is empty").
+- ``GET /{kind}/{id}/`` and, for upserted kinds, ``GET /{kind}/by-<key>/{key}/`` (sessions by session id).
+- ``GET /revocations/``: session and grant revocations, oldest first, for the identity service to poll.
+
+Errors: 400 ``{"errors": [...]}`` for a rejected batch (also for a body that is not JSON, with index null),
+400 ``{"error": "query", ...}`` for a question, 400 ``{"error": "parameter" | "cursor", "param", "message"}`` for
+other query parameters, ``{"detail": ...}`` for 401, 403, 404, 405, 409 and 413. No input answers 500.
+Times are ISO 8601 in UTC with a ``Z``, to the microsecond.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+import logging
+import math
+import re
+from typing import Annotated, Any, Literal, Union
+
+from django.apps import apps
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, models
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI, Status
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from authmon import registry
+from authmon.api_auth import ApiTokenAuth, failure_reason
+from authmon.ingest import (
+    IngestConflictError,
+    IngestValidationError,
+    input_fields,
+    json_type,
+    record_schema,
+    records_ingest,
+)
+from authmon.models import ApiScope, Tenant
+from authmon.paging import CursorError, paginate
+from authmon.registry import LogKind
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_QUESTION = 1000
+MAX_ERRORS = 100  # a rejected batch reports this many problems (and the total count)
+REVOCATIONS_DEFAULT_WINDOW = dt.timedelta(hours=24)
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines"})
+RESERVED_PARAMS = ("q", "limit", "cursor")
+_MAX_PK = 2**63 - 1
+_REVOCATION_SALT = "authmon.api.revocations"
+
+if not apps.ready:  # the routes are generated from the registry, which AppConfig.ready() fills
+    raise RuntimeError("authmon.api was imported before the Django apps were ready.")
+
+api = NinjaAPI(
+    title="authmon API",
+    version="1",
+    urls_namespace="api",
+    description=(__doc__ or "").split("\n\n", 1)[1].strip(),
+)
+ingest_auth = ApiTokenAuth(ApiScope.INGEST)
+read_auth = ApiTokenAuth(ApiScope.READ)
+
+
+# ----------------------------------------------------------------------------------------------------- errors
+
+
+class ApiError(Exception):
+    """An answer other than success: ``status`` and the JSON ``payload`` to send."""
+
+    def __init__(self, status: int, payload: dict[str, Any]) -> None:
+        super().__init__(payload)
+        self.status = status
+        self.payload = payload
+
+
+def _param_error(param: str | None, message: str, error: str = "parameter") -> ApiError:
+    return ApiError(400, {"error": error, "param": param, "message": message})
+
+
+def _batch_error(message: str, index: int | None = None) -> ApiError:
+    return ApiError(400, {"errors": [{"index": index, "field": None, "message": message}], "error_count": 1})
+
+
+def _not_found(message: str) -> ApiError:
+    return ApiError(404, {"detail": message})
+
+
+@api.exception_handler(ApiError)
+def _on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return api.create_response(request, exc.payload, status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def _on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(request, {"detail": failure_reason(request)}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="authmon"'
+    return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def _on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(request, {"detail": _too_big_message()}, status=413)
+
+
+@api.exception_handler(NinjaValidationError)
+def _on_invalid_params(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    messages = "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in exc.errors)
+    return api.create_response(request, {"error": "parameter", "param": None, "message": messages}, status=400)
+
+
+def _too_big_message() -> str:
+    return (
+        f"The request body exceeds {settings.API_MAX_BYTES} bytes (10 MiB) per request; "
+        "split the batch into smaller requests."
+    )
+
+
+# ---------------------------------------------------------------------------------------------- output schemas
+
+
+class Detail(BaseModel):
+    detail: str
+
+
+class IngestOut(BaseModel):
+    created: int = Field(description="Records stored as new rows.")
+    duplicates: int = Field(description="Records already stored (same external_id, or an upsert changing nothing).")
+    updated: int = Field(description="Upserted sessions/grants whose stored row changed.")
+
+
+class BatchErrorItem(BaseModel):
+    index: int | None = Field(description="Position of the record in the batch; null for the body as a whole.")
+    field: str | None
+    message: str
+
+
+class BatchErrors(BaseModel):
+    errors: list[BatchErrorItem] = Field(description=f"The first {MAX_ERRORS} problems.")
+    error_count: int
+
+
+class QueryError(BaseModel):
+    error: Literal["query"]
+    message: str
+    position: int | None
+    suggestions: list[str]
+
+
+class ParamError(BaseModel):
+    error: Literal["parameter", "cursor"]
+    param: str | None
+    message: str
+
+
+_DATETIME_OUT = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+def _output_type(field: models.Field[Any, Any]) -> Any:
+    if isinstance(field, models.JSONField):
+        return Any
+    if isinstance(field, models.DateTimeField):
+        annotation: Any = _DATETIME_OUT
+    elif isinstance(field, models.BooleanField):
+        annotation = bool
+    elif isinstance(field, models.IntegerField):
+        annotation = int
+    else:
+        annotation = str
+    return annotation | None if field.null else annotation
+
+
+def _record_out_schema(kind: LogKind) -> type[BaseModel]:
+    definitions: dict[str, Any] = {"id": (int, ...), "tenant": (str, Field(description="The tenant's slug."))}
+    for field in kind.data_fields:
+        definitions[field.name] = (_output_type(field), ...)
+    return create_model(
+        f"{kind.model.__name__}Out", __config__=ConfigDict(title=f"{kind.model.__name__}Out"), **definitions
+    )
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return value
+
+
+def record_out(kind: LogKind, row: models.Model, tenant: Tenant) -> dict[str, Any]:
+    """One stored record as the API shows it: every field, the tenant as its slug, times in UTC."""
+    data: dict[str, Any] = {"id": row.pk, "tenant": tenant.slug}
+    for field in kind.data_fields:
+        data[field.name] = _to_json(getattr(row, field.attname))
+    return data
+
+
+# ----------------------------------------------------------------------------------------------- request body
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+
+
+_HOW = "Send a JSON array of record objects, or NDJSON with one record object per line."
+
+
+def _parse_failure(exc: Exception, line: int | None = None) -> str:
+    where = f"Line {line}: " if line is not None else ""
+    if isinstance(exc, json.JSONDecodeError):
+        at = f"column {exc.colno}" if line is not None else f"line {exc.lineno}, column {exc.colno}"
+        return f"{where}malformed JSON at {at}: {exc.msg}. {_HOW}"
+    if isinstance(exc, RecursionError):
+        return f"{where}JSON is nested too deeply. {_HOW}"
+    return f"{where}invalid JSON: {exc}. {_HOW}"
+
+
+def _parse_ndjson(text: str) -> list[Any]:
+    records: list[Any] = []
+    # Split on "\n" only: str.splitlines() would also split inside strings holding U+2028 and friends.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(_loads(line))
+        except (ValueError, RecursionError) as exc:
+            raise _batch_error(_parse_failure(exc, number), index=len(records)) from None
+    return records
+
+
+def _read_records(request: HttpRequest) -> list[Any]:
+    """The batch in the request body; enforces the byte and record limits (413) before and after parsing."""
+    header = request.META.get("CONTENT_LENGTH") or "0"
+    try:
+        length = int(header)
+    except ValueError:
+        raise _batch_error("The Content-Length header is not a number.") from None
+    if length > settings.API_MAX_BYTES:
+        raise ApiError(413, {"detail": _too_big_message()})
+    body = request.body
+    if len(body) > settings.API_MAX_BYTES:
+        raise ApiError(413, {"detail": _too_big_message()})
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _batch_error(f"The request body is not valid UTF-8 (at byte {exc.start}).") from None
+    if not text.strip():
+        raise _batch_error(f"The request body is empty. {_HOW}")
+    if request.content_type in NDJSON_TYPES:
+        records = _parse_ndjson(text)
+    else:
+        try:
+            data = _loads(text)
+        except json.JSONDecodeError as exc:
+            # One whole JSON value followed by more: NDJSON sent without its content type.
+            if exc.msg == "Extra data" and text.lstrip().startswith("{"):
+                data = _parse_ndjson(text)
+            else:
+                raise _batch_error(_parse_failure(exc)) from None
+        except (ValueError, RecursionError) as exc:
+            raise _batch_error(_parse_failure(exc)) from None
+        if isinstance(data, dict):
+            data = [data]
+        if not isinstance(data, list):
+            raise _batch_error(f"Expected a JSON array of record objects, got {json_type(data)}. {_HOW}")
+        records = data
+    if len(records) > settings.API_MAX_RECORDS:
+        raise ApiError(
+            413,
+            {
+                "detail": f"The batch has {len(records)} records; at most {settings.API_MAX_RECORDS} are accepted "
+                "per request. Split it into smaller batches."
+            },
+        )
+    return records
+
+
+# ------------------------------------------------------------------------------------------- query parameters
+
+
+def _single_params(request: HttpRequest) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for name, values in request.GET.lists():
+        if "\x00" in name or any("\x00" in v for v in values):
+            raise _param_error(name.replace("\x00", ""), "Parameters must not contain NUL characters.")
+        if len(values) > 1:
+            raise _param_error(name, f"Give '{name}' once; repeated parameters are not supported.")
+        params[name] = values[0]
+    return params
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None or not raw.strip():
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_LIMIT:
+        raise _param_error("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
+    return value
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if timezone.is_naive(value) else value
+
+
+def _filterable(kind: LogKind) -> dict[str, models.Field[Any, Any]]:
+    fields = {"id": kind.model._meta.pk}
+    fields.update((f.name, f) for f in kind.data_fields)
+    return fields
+
+
+def _exact_filter(kind: LogKind, name: str, raw: str) -> tuple[Q, str]:
+    """The condition for ``?name=raw`` and how to describe it; 400 for unknown fields or impossible values."""
+    fields = _filterable(kind)
+    field = fields.get(name)
+    if field is None:
+        usable = [n for n, f in fields.items() if not isinstance(f, models.JSONField)]
+        raise _param_error(
+            name, f"Unknown parameter '{name}'. Use {', '.join(RESERVED_PARAMS)} or a field: {', '.join(usable)}."
+        )
+    label = name.replace("_", " ")
+    if isinstance(field, models.JSONField):
+        raise _param_error(name, f"{name} holds JSON and cannot be an exact filter; ask with q instead.")
+    if raw == "" and field.null:
+        return Q(**{f"{name}__isnull": True}), f"{label} is empty"
+    if field.choices and raw not in {str(value) for value, _ in field.flatchoices}:
+        allowed = ", ".join(str(value) for value, _ in field.flatchoices)
+        raise _param_error(name, f"{name} must be one of: {allowed}.")
+    try:
+        value = field.to_python(raw)
+        if isinstance(value, dt.datetime):
+            value = _aware(value).astimezone(dt.UTC)
+        if value is not None:
+            field.run_validators(value)
+    except DjangoValidationError as exc:
+        raise _param_error(name, f"{name}: {' '.join(exc.messages)}") from None
+    except OverflowError:
+        raise _param_error(name, f"{name}: the date-time is out of range.") from None
+    return Q(**{name: value}), f"{label} is {_to_json(value)}"
+
+
+def _interpret(kind: LogKind, tenant: Tenant, question: str) -> tuple[Q, str]:
+    """Compile ``q`` with the query language (DESIGN section 7); 400 with position and suggestions if it fails."""
+    if len(question) > MAX_QUESTION:
+        raise ApiError(
+            400,
+            {
+                "error": "query",
+                "message": f"The question is longer than {MAX_QUESTION} characters.",
+                "position": MAX_QUESTION,
+                "suggestions": [],
+            },
+        )
+    try:
+        from nlq import NLQError, interpret
+
+        field_map = kind.field_map
+    except ImportError:
+        logger.warning("q is not available: the query language could not be imported", exc_info=True)
+        raise ApiError(
+            400,
+            {
+                "error": "query",
+                "message": "Questions (q) are not supported yet; use exact field filters.",
+                "position": 0,
+                "suggestions": [],
+            },
+        ) from None
+    try:
+        result = interpret(question, field_map, now=timezone.now(), tz=tenant.tz)
+    except NLQError as exc:
+        raise ApiError(
+            400,
+            {
+                "error": "query",
+                "message": exc.message,
+                "position": exc.position,
+                "suggestions": list(exc.suggestions or []),
+            },
+        ) from None
+    return result.q, result.summary
+
+
+def _parse_time(name: str, raw: str) -> dt.datetime:
+    # "+02:00" arrives as " 02:00" when the client forgot to encode "+" (%2B) in the query string.
+    text = re.sub(r"(?<=\d) (\d{2}(?::?\d{2})?)$", r"+\1", raw.strip())
+    try:
+        value = dt.datetime.fromisoformat(text)
+        return _aware(value).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise _param_error(
+            name, f"{name} must be an ISO 8601 date or date-time such as 2026-11-19T08:00:00Z (encode '+' as %2B)."
+        ) from None
+
+
+# ------------------------------------------------------------------------------------------------ the routes
+
+
+def _tenant(request: HttpRequest) -> Tenant:
+    return request.auth.tenant  # type: ignore[attr-defined,no-any-return]
+
+
+def _openapi_type(field: models.Field[Any, Any]) -> dict[str, Any]:
+    if field.choices:
+        return {"type": "string", "enum": [str(value) for value, _ in field.flatchoices]}
+    if isinstance(field, models.DateTimeField):
+        return {"type": "string", "format": "date-time"}
+    if isinstance(field, models.IntegerField):
+        return {"type": "integer"}
+    if isinstance(field, models.BooleanField):
+        return {"type": "boolean"}
+    return {"type": "string"}
+
+
+def _query_param(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    param = {"in": "query", "name": name, "required": False, "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+_LIMIT_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}
+
+
+def _list_parameters(kind: LogKind) -> list[dict[str, Any]]:
+    question = "A question, e.g. 'failed logins from 203.0.113.7 in the last 7 days'."
+    params = [
+        _query_param("q", {"type": "string", "maxLength": MAX_QUESTION}, question),
+        _query_param("limit", _LIMIT_SCHEMA),
+        _query_param("cursor", {"type": "string"}, "next_cursor of the previous page."),
+    ]
+    for name, field in _filterable(kind).items():
+        if not isinstance(field, models.JSONField):
+            params.append(_query_param(name, _openapi_type(field), f"Exact match on {name}."))
+    return params
+
+
+def _ingest_body(kind: LogKind) -> dict[str, Any]:
+    item = record_schema(kind).model_json_schema()
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": item, "maxItems": settings.API_MAX_RECORDS}},
+                "application/x-ndjson": {"schema": {"type": "string", "description": "One record object per line."}},
+            },
+        }
+    }
+
+
+def _add_kind_routes(kind: LogKind) -> None:
+    """Bind the generic handlers to one kind: ingest, list, detail and (for upserted kinds) lookup by key."""
+    record_model = _record_out_schema(kind)
+    list_model = create_model(
+        f"{kind.model.__name__}Page",
+        __config__=ConfigDict(title=f"{kind.model.__name__}Page"),
+        results=(list[record_model], ...),  # type: ignore[valid-type]
+        next_cursor=(str | None, ...),
+        interpretation=(str, ...),
+    )
+    sort = f"-{kind.time_field}"
+    tags = [kind.name]
+    base = f"/{kind.name}/"
+    fields = [f.name for f in input_fields(kind)]
+
+    @api.post(
+        base,
+        auth=ingest_auth,
+        response={201: IngestOut, 400: BatchErrors, 401: Detail, 403: Detail, 409: Detail, 413: Detail},
+        operation_id=f"{kind.name}_ingest",
+        url_name=f"{kind.name}_ingest",
+        summary=f"Ingest {kind.name} records",
+        description=(
+            f"A batch of up to {settings.API_MAX_RECORDS} {kind.name} records ({settings.API_MAX_BYTES} bytes). "
+            f"Fields: {', '.join(fields)}. A record whose external_id exists is a duplicate. "
+            + (f"Upserted by {kind.upsert_key}: fields sent replace stored ones. " if kind.upsert_key else "")
+            + "Any invalid record rejects the whole batch."
+        ),
+        tags=tags,
+        openapi_extra=_ingest_body(kind),
+    )
+    def ingest(request: HttpRequest) -> Any:
+        records = _read_records(request)
+        try:
+            result = records_ingest(kind=kind, tenant=_tenant(request), records=records)
+        except IngestValidationError as exc:
+            raise ApiError(
+                400, {"errors": [e.as_dict() for e in exc.errors[:MAX_ERRORS]], "error_count": len(exc.errors)}
+            ) from None
+        except IngestConflictError as exc:
+            raise ApiError(409, {"detail": str(exc)}) from None
+        return Status(201, result.as_dict())
+
+    @api.get(
+        base,
+        auth=read_auth,
+        response={200: list_model, 400: QueryError | ParamError, 401: Detail, 403: Detail},
+        operation_id=f"{kind.name}_list",
+        url_name=f"{kind.name}_list",
+        summary=f"List {kind.name} records",
+        description=f"Newest first (by {kind.time_field}, then id). Any field is an exact filter.",
+        tags=tags,
+        openapi_extra={"parameters": _list_parameters(kind)},
+    )
+    def list_records(request: HttpRequest) -> Any:
+        tenant = _tenant(request)
+        params = _single_params(request)
+        limit = _limit(params.pop("limit", None))
+        cursor = params.pop("cursor", "").strip() or None
+        question = params.pop("q", "").strip()
+        queryset = kind.model.objects.for_tenant(tenant)  # type: ignore[attr-defined]
+        described: list[str] = []
+        if question:
+            condition, summary = _interpret(kind, tenant, question)
+            queryset = queryset.filter(condition)
+            described.append(f"({summary})" if params and " OR " in summary.upper() else summary)
+        for name, raw in params.items():
+            condition, summary = _exact_filter(kind, name, raw)
+            queryset = queryset.filter(condition)
+            described.append(summary)
+        try:
+            page = paginate(queryset, sort=sort, cursor=cursor, per_page=limit)
+        except CursorError:
+            raise _param_error(
+                "cursor", "The cursor is not valid for this listing; start again without it.", error="cursor"
+            ) from None
+        except DataError:
+            # A value the database cannot compare with a column (e.g. a number beyond bigint in a question):
+            # the input's fault, so a 400, but logged because the query language should have refused it.
+            logger.warning("list %s: the database refused a filter value", kind.name, exc_info=True)
+            raise _param_error(
+                "q" if question else None, "A value in the question or filters is out of range for its field."
+            ) from None
+        return {
+            "results": [record_out(kind, row, tenant) for row in page.rows],
+            "next_cursor": page.next_cursor,
+            "interpretation": " AND ".join(described) or f"all {kind.noun}",
+        }
+
+    def _one(request: HttpRequest, **lookup: Any) -> dict[str, Any]:
+        tenant = _tenant(request)
+        row = kind.model.objects.for_tenant(tenant).filter(**lookup).first()  # type: ignore[attr-defined]
+        if row is None:
+            raise _not_found(f"No {kind.name} record with that {next(iter(lookup))} in this tenant.")
+        return record_out(kind, row, tenant)
+
+    @api.get(
+        f"{base}{{int:record_id}}/",
+        auth=read_auth,
+        response={200: record_model, 401: Detail, 403: Detail, 404: Detail},
+        operation_id=f"{kind.name}_detail",
+        url_name=f"{kind.name}_detail",
+        summary=f"One {kind.name} record",
+        tags=tags,
+    )
+    def detail(request: HttpRequest, record_id: int) -> Any:
+        if not 1 <= record_id <= _MAX_PK:
+            raise _not_found(f"No {kind.name} record with that id in this tenant.")
+        return _one(request, pk=record_id)
+
+    if kind.upsert_key is None:
+        return
+    key = kind.upsert_key
+    max_length = getattr(kind.model._meta.get_field(key), "max_length", None)
+
+    def by_key(request: HttpRequest, **path: str) -> Any:
+        value = path[key]
+        if "\x00" in value or (max_length and len(value) > max_length):
+            raise _not_found(f"No {kind.name} record with that {key} in this tenant.")
+        return _one(request, **{key: value})
+
+    # The path parameter is named after the key (session_id, grant_id) in the signature ninja reads.
+    by_key.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=HttpRequest),
+            inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, annotation=str),
+        ]
+    )
+    api.get(
+        f"{base}by-{key.replace('_', '-')}/{{path:{key}}}/",
+        auth=read_auth,
+        response={200: record_model, 401: Detail, 403: Detail, 404: Detail},
+        operation_id=f"{kind.name}_by_{key}",
+        url_name=f"{kind.name}_by_{key}",
+        summary=f"The {kind.name} record with this {key}",
+        description=f"Look a record up by {key}, e.g. for a status check.",
+        tags=tags,
+    )(by_key)
+
+
+for _kind in registry.kinds():
+    _add_kind_routes(_kind)
+
+
+# ------------------------------------------------------------------------------------------------ revocations
+
+
+def _revocable() -> list[LogKind]:
+    kinds = [k for k in registry.kinds() if k.upsert_key and any(f.name == "revoked_at" for f in k.data_fields)]
+    return sorted(kinds, key=lambda k: k.model_name)
+
+
+def _revocation_fields(kind: LogKind) -> list[str]:
+    names = {f.name for f in kind.data_fields}
+    wanted = [kind.upsert_key or "", "session_id", "user_id", "email"]
+    return [n for n in dict.fromkeys(wanted) if n in names]
+
+
+def _revocation_schema() -> Any:
+    variants = []
+    for kind in _revocable():
+        definitions: dict[str, Any] = {"type": (Literal[kind.model_name], ...), "id": (int, ...)}
+        definitions.update((name, (str, ...)) for name in _revocation_fields(kind))
+        definitions["revoked_at"] = (_DATETIME_OUT, ...)
+        title = f"{kind.model.__name__}Revocation"
+        variants.append(create_model(title, __config__=ConfigDict(title=title), **definitions))
+    if len(variants) == 1:
+        return variants[0]
+    return Annotated[Union[tuple(variants)], Field(discriminator="type")]  # noqa: UP007
+
+
+class RevocationPage(BaseModel):
+    results: list[_revocation_schema()]  # type: ignore[valid-type]
+    next_cursor: str | None = Field(description="Pass as cursor to continue exactly after the last result.")
+    next_since: _DATETIME_OUT = Field(
+        description="revoked_at of the last result (or since when there is none): the since of the next poll. "
+        "since is inclusive, so a poll may see the last revocation again."
+    )
+
+
+def _revocation_cursor(raw: str) -> tuple[dt.datetime, str, int]:
+    try:
+        data = signing.loads(raw, salt=_REVOCATION_SALT)
+        when = dt.datetime.fromisoformat(data["t"])
+        return when, str(data["k"]), int(data["i"])
+    except (signing.BadSignature, ValueError, TypeError, KeyError):
+        raise _param_error(
+            "cursor", "The cursor is not valid for this listing; start again without it.", error="cursor"
+        ) from None
+
+
+@api.get(
+    "/revocations/",
+    auth=read_auth,
+    response={200: RevocationPage, 400: ParamError, 401: Detail, 403: Detail},
+    operation_id="revocations",
+    url_name="revocations",
+    summary="Session and grant revocations",
+    description=(
+        "Revoked sessions and grants, oldest first by revoked_at, for the identity service to poll. since (ISO 8601, "
+        "inclusive; a time without an offset is UTC) defaults to 24 hours ago. Poll with since=next_since, or follow "
+        "next_cursor to walk a long list."
+    ),
+    tags=["revocations"],
+    openapi_extra={
+        "parameters": [
+            _query_param("since", {"type": "string", "format": "date-time"}),
+            _query_param("limit", _LIMIT_SCHEMA),
+            _query_param("cursor", {"type": "string"}),
+        ]
+    },
+)
+def revocations(request: HttpRequest) -> Any:
+    tenant = _tenant(request)
+    params = _single_params(request)
+    unknown = set(params) - {"since", "limit", "cursor"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise _param_error(name, f"Unknown parameter '{name}'. Use since, limit or cursor.")
+    limit = _limit(params.get("limit"))
+    raw_since = params.get("since", "").strip()
+    since = _parse_time("since", raw_since) if raw_since else timezone.now() - REVOCATIONS_DEFAULT_WINDOW
+    after = _revocation_cursor(params["cursor"]) if params.get("cursor", "").strip() else None
+
+    found: list[tuple[dt.datetime, str, int, dict[str, Any]]] = []
+    for kind in _revocable():
+        type_name = kind.model_name
+        queryset = kind.model.objects.for_tenant(tenant).filter(  # type: ignore[attr-defined]
+            revoked_at__isnull=False, revoked_at__gte=since
+        )
+        if after is not None:
+            when, after_type, after_id = after
+            if type_name < after_type:
+                queryset = queryset.filter(revoked_at__gt=when)
+            elif type_name == after_type:
+                queryset = queryset.filter(Q(revoked_at__gt=when) | Q(revoked_at=when, pk__gt=after_id))
+            else:
+                queryset = queryset.filter(revoked_at__gte=when)
+        names = _revocation_fields(kind)
+        for row in queryset.order_by("revoked_at", "pk")[: limit + 1]:
+            item = {"type": type_name, "id": row.pk, **{n: getattr(row, n) for n in names}}
+            item["revoked_at"] = _to_json(row.revoked_at)
+            found.append((row.revoked_at, type_name, row.pk, item))
+    found.sort(key=lambda entry: entry[:3])
+    page, more = found[:limit], len(found) > limit
+    next_cursor = None
+    if more:
+        last = page[-1]
+        next_cursor = signing.dumps({"t": last[0].isoformat(), "k": last[1], "i": last[2]}, salt=_REVOCATION_SALT)
+    return {
+        "results": [entry[3] for entry in page],
+        "next_cursor": next_cursor,
+        "next_since": _to_json(page[-1][0] if page else since),
+    }
+
+
+# ------------------------------------------------------------------------------------------------- not found
+
+
+@api.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", include_in_schema=False)
+def not_found(request: HttpRequest, rest: str) -> Any:
+    """A JSON 404 for any other path under /api/v1/ (and no POST-to-slash redirect from CommonMiddleware)."""
+    known = ", ".join(k.name for k in registry.kinds())
+    first = rest.strip("/").split("/", 1)[0]
+    if not rest.endswith("/"):
+        raise _not_found(f"No such API path. API paths end with a slash: /api/v1/{rest}/")
+    if first not in {k.name for k in registry.kinds()} and first != "revocations":
+        raise _not_found(f"Unknown record kind '{first}'. Kinds: {known}; also revocations.")
+    raise _not_found("No such API path or record.")

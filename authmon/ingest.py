@@ -1,0 +1,423 @@
+"""Ingesting records of any registered kind: the service behind ``POST /api/v1/{kind}/`` and archive restore.
+
+Validation comes first and is all-or-nothing: every record is checked against a schema generated from the kind's
+model (:func:`record_schema`), and one bad record rejects the batch with an error per problem (index, field,
+message). Only then is the batch stored, in one transaction, with ``bulk_create``.
+
+Idempotency and upserts (DESIGN sections 5 and 6):
+
+- A record whose ``external_id`` already exists for the tenant, or appeared earlier in the same batch, is a
+  *duplicate*: nothing is written for it.
+- Kinds with an ``upsert_key`` (sessions by ``session_id``, grants by ``grant_id``) are upserted. A new key creates a
+  row (*created*). A known key updates the fields the record actually sent (fields left out keep their stored
+  values, so a status change need not repeat ``created_at``); that counts as *updated*, or as a *duplicate* when no
+  value changes (a replayed batch stores nothing twice). Records of one batch apply in order, so a batch may create
+  a session and revoke it. An existing ``external_id`` is never overwritten by an update.
+- ``revoked_at`` is set by authmon, never by clients: to the ingest time when a row's status becomes ``revoked``
+  and it has none yet.
+
+Concurrency: duplicates are found by querying before inserting, and the unique constraints on (tenant,
+external_id) and (tenant, upsert key) are the real guard. When a concurrent batch commits the same keys first
+(PostgreSQL makes the second insert wait, then fail) the whole attempt is rolled back to its savepoint and re-run,
+now seeing the other batch's rows as duplicates or upsert targets. Upsert targets are locked with
+``SELECT ... FOR UPDATE``. No lock is taken for batches without keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import logging
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, Literal, cast
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, OperationalError, models, transaction
+from django.utils import timezone
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, create_model
+from pydantic import ValidationError as PydanticValidationError
+
+from authmon import registry
+from authmon.models import Tenant, TenantOwned
+from authmon.registry import LogKind
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+MAX_JSON_DEPTH = 100
+_ATTEMPTS = 4
+_REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """One problem with one record: ``index`` in the batch (None for the batch as a whole) and the field."""
+
+    index: int | None
+    field: str | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "message": self.message}
+
+
+class IngestValidationError(Exception):
+    """The batch was rejected before anything was stored; ``errors`` says what to fix, record by record."""
+
+    def __init__(self, errors: list[RecordError]) -> None:
+        super().__init__(f"{len(errors)} problem(s) in the batch")
+        self.errors = errors
+
+
+class IngestConflictError(Exception):
+    """Concurrent batches kept colliding on the same keys; the client should simply send the batch again."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What a stored batch did: new rows, records skipped as already stored, and upserted rows that changed."""
+
+    created: int = 0
+    duplicates: int = 0
+    updated: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "duplicates": self.duplicates, "updated": self.updated}
+
+
+# --------------------------------------------------------------------------------------------------- schemas
+
+
+def _require_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 date-time string such as 2026-11-19T08:30:00Z")
+    return value
+
+
+def _to_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("date-time is out of range") from None
+
+
+def _django_validators(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+    """Run the model field's own normalisation and validators (e.g. IP address syntax) on a typed value."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        try:
+            value = field.to_python(value)
+            field.run_validators(value)
+        except DjangoValidationError as exc:
+            raise ValueError(" ".join(exc.messages)) from None
+        return value
+
+    return check
+
+
+def _annotation(field: models.Field[Any, Any]) -> tuple[Any, dict[str, Any]]:
+    """The pydantic type and Field() keywords for one model field."""
+    constraints: dict[str, Any] = {}
+    annotation: Any
+    if field.choices:
+        annotation = Literal[tuple(value for value, _label in field.flatchoices)]
+    elif isinstance(field, models.JSONField):
+        annotation = dict[str, Any] if field.default is dict else Any
+        constraints["description"] = "Any JSON value." if annotation is Any else "A JSON object."
+    elif isinstance(field, models.DateTimeField):
+        annotation = Annotated[dt.datetime, BeforeValidator(_require_text), AfterValidator(_to_utc)]
+        constraints["description"] = "ISO 8601 date-time. A time without an offset is taken as UTC."
+    elif isinstance(field, models.BooleanField):
+        annotation = StrictBool
+    elif isinstance(field, models.IntegerField):
+        annotation = Annotated[StrictInt, AfterValidator(_django_validators(field))]
+    elif isinstance(field, (models.CharField, models.TextField, models.GenericIPAddressField)):
+        annotation = Annotated[str, AfterValidator(_django_validators(field))]
+        if field.max_length:
+            constraints["max_length"] = field.max_length
+        if not field.blank or field.null:
+            # A required text field must say something; on a nullable one, "" would be a second kind of "none"
+            # (and an empty external_id would silently make every later empty one a duplicate).
+            constraints["min_length"] = 1
+    else:
+        raise TypeError(f"{field.model.__name__}.{field.name}: no API type for {type(field).__name__}")
+    if field.null:
+        annotation = annotation | None
+    return annotation, constraints
+
+
+def input_fields(kind: LogKind) -> list[models.Field[Any, Any]]:
+    """Fields a client may send: the editable record fields (not id, tenant or anything computed by authmon)."""
+    return [f for f in kind.data_fields if f.editable and f.name not in kind.computed_fields]
+
+
+@cache
+def _record_schema(name: str) -> type[BaseModel]:
+    kind = registry.get(name)
+    definitions: dict[str, Any] = {}
+    for field in input_fields(kind):
+        annotation, constraints = _annotation(field)
+        if field.has_default():
+            if callable(field.default):
+                constraints["default_factory"] = field.default
+            else:
+                constraints["default"] = field.default
+        elif field.null:
+            constraints["default"] = None
+        elif field.blank and isinstance(field, (models.CharField, models.TextField)) and not field.choices:
+            constraints["default"] = ""
+        # else: required
+        definitions[field.name] = (annotation, Field(**constraints))
+    return create_model(
+        f"{kind.model.__name__}In",
+        __config__=ConfigDict(extra="forbid", title=f"{kind.model.__name__}In"),
+        __doc__=f"One {kind.name} record as a client sends it.",
+        **definitions,
+    )
+
+
+def record_schema(kind: LogKind) -> type[BaseModel]:
+    """The pydantic model of one incoming record of ``kind``, generated from the model's fields.
+
+    Unknown fields are refused, choice fields are literals, text lengths come from the model, JSON fields take
+    any JSON (an object where the model defaults to one), date-times must be ISO 8601 strings and are stored in
+    UTC (a naive time is taken as UTC). Fields with a model default may be left out.
+    """
+    return _record_schema(kind.name)
+
+
+# ------------------------------------------------------------------------------------------------ validation
+
+
+@dataclass(frozen=True)
+class _Record:
+    index: int
+    values: dict[str, Any]  # every input field, defaults applied
+    sent: frozenset[str]  # the fields the client actually sent
+
+
+def _unknown_field_message(kind: LogKind, name: str, allowed: list[str]) -> str:
+    if name == "tenant":
+        return "The tenant comes from the API token; remove this field."
+    if name == "id":
+        return "id is assigned by authmon; send your own key as external_id."
+    if name in kind.computed_fields:
+        return f"{name} is computed by authmon; do not send it."
+    if name in {f.name for f in kind.data_fields}:
+        return f"{name} is set by authmon; do not send it."
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"Unknown field.{hint} Allowed fields: {', '.join(allowed)}."
+
+
+def _json_problem(value: Any, depth: int = 0) -> str | None:
+    """Why a parsed JSON value cannot be stored (NUL characters, invalid Unicode, absurd nesting), or None."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "Text must not contain NUL (\\u0000) characters."
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "Text contains an unpaired UTF-16 surrogate (invalid Unicode)."
+        return None
+    if depth > MAX_JSON_DEPTH:
+        return f"JSON is nested more than {MAX_JSON_DEPTH} levels deep."
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _json_problem(key, depth + 1) or _json_problem(item, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for item in value:
+            problem = _json_problem(item, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, float) and not math.isfinite(value):
+        return "NaN and Infinity are not valid JSON numbers."
+    return None
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for messages."""
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def _pydantic_errors(kind: LogKind, index: int, exc: PydanticValidationError) -> Iterator[RecordError]:
+    allowed = [f.name for f in input_fields(kind)]
+    for err in exc.errors(include_url=False, include_context=False):
+        loc = err.get("loc") or ()
+        name = str(loc[0]) if loc else None
+        kind_of_error = err.get("type", "")
+        if kind_of_error == "extra_forbidden" and name is not None:
+            message = _unknown_field_message(kind, name, allowed)
+        elif kind_of_error == "missing":
+            message = "This field is required."
+        elif kind_of_error == "model_type":
+            message = f"Each record must be a JSON object, not {json_type(err.get('input'))}."
+        else:
+            message = str(err.get("msg", "Invalid value.")).removeprefix("Value error, ")
+            message = message[:1].upper() + message[1:]
+            if not message.endswith("."):
+                message += "."
+        yield RecordError(index, name, message)
+
+
+def records_validate(*, kind: LogKind, records: Iterable[Any]) -> list[_Record]:
+    """Check every record of a batch; return them cleaned, or raise :class:`IngestValidationError` with all errors."""
+    schema = record_schema(kind)
+    cleaned: list[_Record] = []
+    errors: list[RecordError] = []
+    for index, raw in enumerate(records):
+        flagged: set[str] = set()
+        if isinstance(raw, Mapping):
+            for name, value in raw.items():
+                if problem := _json_problem(name) or _json_problem(value):
+                    errors.append(RecordError(index, str(name), problem))
+                    flagged.add(name)
+            if flagged:  # still check the rest of the record, so that the client sees every problem at once
+                raw = {name: value for name, value in raw.items() if name not in flagged}
+        try:
+            record = schema.model_validate(raw)
+        except PydanticValidationError as exc:
+            errors.extend(e for e in _pydantic_errors(kind, index, exc) if e.field not in flagged)
+            continue
+        if not flagged:
+            cleaned.append(_Record(index, record.model_dump(), frozenset(record.model_fields_set)))
+    if errors:
+        raise IngestValidationError(errors)
+    return cleaned
+
+
+# --------------------------------------------------------------------------------------------------- storing
+
+
+def _existing(queryset: models.QuerySet[Any], field: str, values: Iterable[Any]) -> set[Any]:
+    found: set[Any] = set()
+    values = list(dict.fromkeys(values))
+    for start in range(0, len(values), BATCH_SIZE):
+        chunk = values[start : start + BATCH_SIZE]
+        found.update(queryset.filter(**{f"{field}__in": chunk}).values_list(field, flat=True))
+    return found
+
+
+def _model(kind: LogKind) -> type[TenantOwned]:
+    return cast("type[TenantOwned]", kind.model)
+
+
+def _build(kind: LogKind, tenant: Tenant, values: dict[str, Any]) -> TenantOwned:
+    row = _model(kind)(tenant=tenant, **values)
+    row.compute_derived()  # bulk_create bypasses save(), which is where derived fields are usually filled
+    return row
+
+
+def _mark_revoked(row: TenantOwned, now: dt.datetime) -> bool:
+    if getattr(row, "status", None) == _REVOKED and hasattr(row, "revoked_at") and row.revoked_at is None:
+        row.revoked_at = now
+        return True
+    return False
+
+
+def _apply(row: TenantOwned, record: _Record, key: str) -> set[str]:
+    """Copy the fields ``record`` sent onto ``row``; return the names whose value changed."""
+    changed: set[str] = set()
+    for name in record.sent:
+        if name == key or (name == "external_id" and row.external_id is not None):
+            continue
+        value = record.values[name]
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed.add(name)
+    return changed
+
+
+def _store(kind: LogKind, tenant: Tenant, records: list[_Record]) -> IngestResult:
+    model = _model(kind)
+    queryset = model.objects.for_tenant(tenant)
+    key = kind.upsert_key
+    now = timezone.now()
+    existing_ids = _existing(queryset, "external_id", (r.values["external_id"] for r in records))
+    existing_ids.discard(None)
+    targets: dict[Any, TenantOwned] = {}
+    if key is not None:
+        keys = sorted({r.values[key] for r in records})
+        for start in range(0, len(keys), BATCH_SIZE):
+            locked = queryset.filter(**{f"{key}__in": keys[start : start + BATCH_SIZE]}).select_for_update()
+            targets.update((getattr(row, key), row) for row in locked.order_by("pk"))
+
+    created, duplicates, updated = 0, 0, 0
+    seen_ids: set[str] = set()
+    new_rows: list[TenantOwned] = []
+    dirty: dict[int, TenantOwned] = {}
+    dirty_fields: set[str] = set()
+    for record in records:
+        external_id = record.values["external_id"]
+        if external_id is not None:
+            if external_id in existing_ids or external_id in seen_ids:
+                duplicates += 1
+                continue
+            seen_ids.add(external_id)
+        target = targets.get(record.values[key]) if key is not None else None
+        if target is None:
+            row = _build(kind, tenant, record.values)
+            _mark_revoked(row, now)
+            new_rows.append(row)
+            if key is not None:
+                targets[record.values[key]] = row
+            created += 1
+            continue
+        assert key is not None
+        changed = _apply(target, record, key)
+        if not changed:
+            duplicates += 1
+            continue
+        if _mark_revoked(target, now):
+            changed.add("revoked_at")
+        updated += 1
+        if target.pk is not None:  # not a row this batch creates
+            dirty[target.pk] = target
+            dirty_fields |= changed
+
+    model.objects.bulk_create(new_rows, batch_size=BATCH_SIZE)
+    if dirty:
+        model.objects.bulk_update(list(dirty.values()), sorted(dirty_fields), batch_size=BATCH_SIZE)
+    return IngestResult(created=created, duplicates=duplicates, updated=updated)
+
+
+def _is_conflict(exc: Exception) -> bool:
+    """A unique-key collision or deadlock with a concurrent batch: worth re-running the attempt."""
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    if isinstance(exc, IntegrityError):
+        return sqlstate == "23505" or (sqlstate is None and "UNIQUE constraint failed" in str(exc))
+    return sqlstate in {"40P01", "40001"}  # deadlock detected, serialization failure
+
+
+def records_ingest(*, kind: LogKind | str, tenant: Tenant, records: list[Any]) -> IngestResult:
+    """Validate a batch of records of ``kind`` for ``tenant`` and store it atomically.
+
+    ``records`` are parsed JSON values (normally dicts). Raises :class:`IngestValidationError` (nothing stored) when
+    any record is invalid, :class:`IngestConflictError` when concurrent batches kept colliding on the same keys.
+    Returns counts of created, duplicate and updated records; see the module docstring for the rules.
+    """
+    if isinstance(kind, str):
+        kind = registry.get(kind)
+    cleaned = records_validate(kind=kind, records=records)
+    if not cleaned:
+        return IngestResult()
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _store(kind, tenant, cleaned)
+        except (IntegrityError, OperationalError) as exc:
+            if not _is_conflict(exc):
+                raise
+            logger.info("ingest %s for %s collided with a concurrent batch (attempt %d)", kind.name, tenant, attempt)
+    raise IngestConflictError("Concurrent batches with the same keys kept colliding; send the batch again.")
