@@ -28,6 +28,10 @@ class AuditConfig(AppConfig):
                 computed_fields=("diff",),
                 noun="audit logs",
                 restorable=True,
-                extra={"detail_template": "audit/detail_extra.html", "singular": "Audit log"},
+                extra={
+                    "detail_template": "audit/detail_extra.html",
+                    "detail_skip": ("old_entity", "new_entity"),
+                    "singular": "Audit log",
+                },
             )
         )

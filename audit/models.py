@@ -84,8 +84,11 @@ class AuditLog(TenantOwned):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise ImmutableRecordError("Audit records cannot be changed.")
-        self.diff = compute_diff(self.old_entity, self.new_entity)
+        self.compute_derived()
         super().save(*args, **kwargs)
+
+    def compute_derived(self) -> None:
+        self.diff = compute_diff(self.old_entity, self.new_entity)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableRecordError("Audit records cannot be deleted.")

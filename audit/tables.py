@@ -1,7 +1,7 @@
 import django_tables2 as tables
 
 from audit.models import AuditLog
-from authmon.tables import ClientColumn, CopyColumn, DetailsColumn, LogTable, PersonColumn, TruncatedColumn
+from authmon.tables import ClientColumn, CopyColumn, DetailsColumn, LogTable, PersonColumn, TimeColumn, TruncatedColumn
 
 
 class AuditLogTable(LogTable):
@@ -11,7 +11,7 @@ class AuditLogTable(LogTable):
     subject = TruncatedColumn()
     client_actor = ClientColumn(verbose_name="ClientActor")
     comments = TruncatedColumn(length=40)
-    timestamp = tables.DateTimeColumn(verbose_name="TimeStamp")
+    timestamp = TimeColumn(verbose_name="TimeStamp")
     old_entity = CopyColumn(verbose_name="Old Entity")
     new_entity = CopyColumn(verbose_name="New Entity")
     diff = CopyColumn(verbose_name="Diff")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import zoneinfo
@@ -98,7 +99,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = ["tenant"]  # createsuperuser asks for the tenant id; prefer create_admin
 
     def __str__(self) -> str:
         return self.email
@@ -118,8 +119,10 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
         if not raw or len(raw) > 200:
             return None
         token = self.select_related("tenant").filter(digest=ApiToken.hash(raw), revoked_at__isnull=True).first()
-        if token is not None:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=dj_timezone.now())
+        now = dj_timezone.now()
+        if token is not None and (token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1)):
+            # At most one write a minute: a polling identity service must not lock its token row on every call.
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token
 
 
@@ -184,6 +187,7 @@ class TenantOwned(models.Model):
 
     class Meta:
         abstract = True
+
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "external_id"],
@@ -191,3 +195,6 @@ class TenantOwned(models.Model):
                 name="%(app_label)s_%(class)s_external_id_uniq",
             )
         ]
+
+    def compute_derived(self) -> None:
+        """Fill fields computed from others (the audit diff). Called by save() and before every bulk insert."""

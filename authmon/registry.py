@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from nlq import FieldMap
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LogKind:
     """Everything the generic machinery needs to know about one record kind."""
 

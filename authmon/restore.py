@@ -121,10 +121,8 @@ def _build(kind: LogKind, tenant: Tenant, index: int, record: Any) -> Any:
     except ValidationError as exc:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
         raise RestoreError(f"Record {index} is invalid: {problems}") from exc
-    if kind.name == "audit":
-        from audit.diff import compute_diff
-
-        obj.diff = compute_diff(obj.old_entity, obj.new_entity)
+    obj.external_id = obj.external_id or None  # "" is no idempotency key
+    obj.compute_derived()
     return obj
 
 

@@ -7,8 +7,27 @@ from typing import Any
 
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from django.utils.timesince import timesince
+
+# Inline SVG icons: the console ships no icon font and must not depend on emoji fonts.
+COPY_ICON = mark_safe(
+    '<svg class="icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">'
+    '<path fill="currentColor" d="M4 2a2 2 0 0 1 2-2h6a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2zm2-1a1 1 0 0 0-1 '
+    "1v8a1 1 0 0 0 1 1h6a1 1 0 0 0 1-1V2a1 1 0 0 0-1-1zM2 5a1 1 0 0 0-1 1v8a1 1 0 0 0 1 1h6a1 1 0 0 0 1-1v-1h1v1a2 2 0 "
+    '0 1-2 2H2a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2h1v1z"/></svg>'
+)
+TRASH_ICON = mark_safe(
+    '<svg class="icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">'
+    '<path fill="currentColor" d="M5.5 5.5A.5.5 0 0 1 6 6v6a.5.5 0 0 1-1 0V6a.5.5 0 0 1 .5-.5m2.5 0a.5.5 0 0 1 .5.5'
+    'v6a.5'
+    ".5 0 0 1-1 0V6a.5.5 0 0 1 .5-.5m3 .5a.5.5 0 0 0-1 0v6a.5.5 0 0 0 1 0zM14.5 3a1 1 0 0 1-1 1H13v9a2 2 0 0 1-2 2H5a2 "
+    "2 0 0 1-2-2V4h-.5a1 1 0 0 1 0-2H6a1 1 0 0 1 1-1h2a1 1 0 0 1 1 1h3.5a1 1 0 0 1 1 1M4 4v9a1 1 0 0 0 1 1h6a1 1 0 0 0 "
+    '1-1V4z"/></svg>'
+)
 
 
 class LogTable(tables.Table):
@@ -32,6 +51,27 @@ class RawValueColumn(tables.Column):
 
     def value(self, value: Any) -> Any:
         return value
+
+
+class TimeColumn(tables.Column):
+    """A time in the tenant's zone as ``YYYY-MM-DD HH:MM``, exact ISO time and age on hover; exported as ISO."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("attrs", {"td": {"class": "text-nowrap"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value: Any) -> str:
+        local = timezone.localtime(value)
+        return format_html(
+            '<time datetime="{}" title="{} ({} ago)">{}</time>',
+            value.isoformat(),
+            local.isoformat(timespec="seconds"),
+            timesince(value),
+            local.strftime("%Y-%m-%d %H:%M"),
+        )
+
+    def value(self, value: Any) -> str:
+        return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
 
 
 class PersonColumn(RawValueColumn):
@@ -75,9 +115,10 @@ class CopyColumn(tables.Column):
         text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
         return format_html(
             '<button type="button" class="btn btn-link btn-sm p-0 copy-btn" data-copy="{}" title="Copy to clipboard">'
-            '<span aria-hidden="true">&#x2398;</span><span class="visually-hidden">Copy</span></button> '
+            '{}<span class="visually-hidden">Copy</span></button> '
             '<code class="preview">{}</code>',
             text,
+            COPY_ICON,
             Truncator(text).chars(self.length),
         )
 
@@ -107,11 +148,13 @@ class DetailsColumn(tables.Column):
         if self.copy_field is None:
             return link
         return format_html(
-            '{} <button type="button" class="btn btn-link btn-sm p-0 copy-btn" data-copy="{}" '
-            'title="Copy {} to clipboard"><span aria-hidden="true">&#x2398;</span>'
-            '<span class="visually-hidden">Copy</span></button>',
+            '<span class="text-nowrap">{} <button type="button" class="btn btn-link btn-sm p-0 copy-btn" '
+            'data-copy="{}" title="Copy {} to clipboard">{}<span class="visually-hidden">Copy {}</span>'
+            "</button></span>",
             link,
             _text(getattr(record, self.copy_field)),
+            self.copy_field,
+            COPY_ICON,
             self.copy_field,
         )
 
@@ -171,7 +214,8 @@ class RevokeColumn(tables.Column):
         kind = registry.for_model(type(record))
         return format_html(
             '<a class="btn btn-outline-danger btn-sm py-0 revoke-link" href="{}" title="Revoke">'
-            '<span aria-hidden="true">&#x1F5D1;</span><span class="visually-hidden">Revoke {}</span></a>',
+            '{}<span class="visually-hidden">Revoke {}</span></a>',
             reverse(kind.url_name("revoke"), args=[record.pk]),
+            TRASH_ICON,
             record,
         )

@@ -1,6 +1,14 @@
 import django_tables2 as tables
 
-from authmon.tables import ClientColumn, DetailsColumn, LogTable, PersonColumn, StatusColumn, TruncatedColumn
+from authmon.tables import (
+    ClientColumn,
+    DetailsColumn,
+    LogTable,
+    PersonColumn,
+    StatusColumn,
+    TimeColumn,
+    TruncatedColumn,
+)
 from events.models import EventLog
 
 
@@ -8,7 +16,7 @@ class EventLogTable(LogTable):
     event_type = StatusColumn(verbose_name="Event Type")
     client_name = ClientColumn(verbose_name="Client Name")
     provider_name = tables.Column(verbose_name="Provider Name")
-    created_on = tables.DateTimeColumn(verbose_name="Created On")
+    created_on = TimeColumn(verbose_name="Created On")
     email = PersonColumn()
     username = tables.Column()
     ip_address = tables.Column(verbose_name="IP Address", orderable=False)

@@ -1,5 +1,8 @@
 """Background job logs: one record per job run."""
 
+import datetime as dt
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -46,3 +49,15 @@ class JobLog(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.job_name} ({self.latest_status})"
+
+
+# How long a run of each type may take before the Job Logs page flags it as overdue (minutes).
+EXPECTED_MINUTES = {"trim": 60, "email": 30, "import": 60, "export": 60, "archive": 120, "sync": 60, "cleanup": 30}
+
+
+def is_overdue(job: JobLog, *, now: dt.datetime | None = None) -> bool:
+    """Whether a running job has been running longer than its type's expected duration."""
+    expected = getattr(settings, "AUTHMON_JOB_EXPECTED_MINUTES", EXPECTED_MINUTES).get(job.job_type, 60)
+    return job.latest_status == JobStatus.RUNNING and (now or timezone.now()) - job.created_at > dt.timedelta(
+        minutes=expected
+    )

@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from authmon.tables import DetailsColumn, LogTable, PersonColumn, StatusColumn, TruncatedColumn
+from authmon.tables import DetailsColumn, LogTable, PersonColumn, StatusColumn, TimeColumn, TruncatedColumn
 from notifications.models import NotificationLog
 
 
@@ -9,7 +9,7 @@ class NotificationLogTable(LogTable):
 
     subject = TruncatedColumn(length=60)
     recipient = PersonColumn()
-    timestamp = tables.DateTimeColumn()
+    timestamp = TimeColumn()
     status = StatusColumn()
     category = tables.Column()
     details = DetailsColumn(copy_field="body", verbose_name="Details")

@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from authmon.tables import ClientColumn, DetailsColumn, LogTable, PersonColumn, RevokeColumn, StatusColumn
+from authmon.tables import ClientColumn, DetailsColumn, LogTable, PersonColumn, RevokeColumn, StatusColumn, TimeColumn
 from sessions_grants.models import Grant, Session
 
 
@@ -9,7 +9,7 @@ class SessionTable(LogTable):
     protocol = tables.Column()
     client_id = ClientColumn(verbose_name="Client ID")
     user_id = PersonColumn(verbose_name="User ID")
-    created_at = tables.DateTimeColumn(verbose_name="Created At")
+    created_at = TimeColumn(verbose_name="Created At")
     status = StatusColumn()
     details = DetailsColumn(copy_field="details")
     remove = RevokeColumn(verbose_name="Remove")
@@ -26,7 +26,7 @@ class GrantTable(LogTable):
     provider = tables.Column()
     client = ClientColumn()
     session_id = tables.Column(verbose_name="Session ID")
-    created_at = tables.DateTimeColumn(verbose_name="Created At")
+    created_at = TimeColumn(verbose_name="Created At")
     status = StatusColumn()
     details = DetailsColumn(copy_field="details")
 

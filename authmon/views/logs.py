@@ -89,7 +89,10 @@ def detail_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
     if record is None:
         raise Http404(f"No such {kind.label.lower().rstrip('s')} in this tenant.")
     fields = []
+    skip = set(kind.extra.get("detail_skip", ()))
     for f in kind.data_fields:
+        if f.name in skip:
+            continue
         value = getattr(record, f.name)
         is_json = f.get_internal_type() == "JSONField"
         display = record._get_FIELD_display(f) if f.choices else value
@@ -102,7 +105,7 @@ def detail_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
                 "value": display,
                 "json": json.dumps(value, indent=2, sort_keys=True) if is_json else None,
                 "long": is_json or f.get_internal_type() == "TextField",
-                "person": f.name in kind.person_fields and bool(value),
+                "person": f.name in kind.person_fields and _looks_like_user(value),
                 "client": f.name in kind.client_fields and bool(value),
                 "datetime": f.get_internal_type() == "DateTimeField",
             }
@@ -117,6 +120,12 @@ def detail_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
         "can_retry": has_perm(request.user, Perm.RETRY, kind.name),
     }
     return render(request, "authmon/detail.html", context)
+
+
+def _looks_like_user(value: Any) -> bool:
+    """Audit targets and subjects are users only sometimes; link those that look like an e-mail or a user id."""
+    text = str(value or "")
+    return "@" in text or text.isdigit()
 
 
 @require_POST

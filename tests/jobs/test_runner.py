@@ -74,3 +74,16 @@ def test_nightly_maintenance_writes_job_records(tenant_a):
     assert not events.model.objects.filter(pk=old.pk).exists()
     assert events.model.objects.filter(pk=new.pk).exists()
     assert JobLog.objects.get(job_type="cleanup").latest_status == "success"
+
+
+def test_job_logs_flag_overdue_running_jobs(client, tenant_a):
+    from authmon.models import Role
+    from tests.authmon.test_log_views import login
+
+    jobs = registry.get("jobs")
+    now = timezone.now()
+    sample_record(jobs, tenant_a, "stuck", latest_status="running", job_type="trim", when=now - dt.timedelta(hours=3))
+    sample_record(jobs, tenant_a, "fine", latest_status="running", job_type="trim", when=now - dt.timedelta(minutes=5))
+    login(client, tenant_a, Role.AUDITOR)
+    body = client.get(jobs.list_url).content.decode()
+    assert body.count(">overdue</span>") == 1
