@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from authmon import registry
 from authmon.api import api
-from authmon.views import console, logs
+from authmon.views import console, logs, retention
 from sessions_grants.views import revoke_all_view
 
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="authmon/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tenant/switch/", console.tenant_switch, name="tenant_switch"),
+    path("settings/retention/", retention.retention_view, name="retention"),
     path("monitoring/users/<str:user>/", console.user_view, name="user_view"),
     path("monitoring/users/<str:user>/revoke-all/", revoke_all_view, name="revoke_all"),
     path("monitoring/clients/<str:client>/", console.client_view, name="client_view"),
