@@ -34,7 +34,7 @@ from django.utils import timezone  # noqa: E402
 
 from authmon import exports, registry  # noqa: E402
 from authmon.models import Role, Tenant, User  # noqa: E402
-from authmon.paging import paginate  # noqa: E402
+from authmon.paging import _encode, paginate  # noqa: E402
 from authmon.selectors import log_search  # noqa: E402
 from events.models import EventLog  # noqa: E402
 
@@ -84,6 +84,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark tenant and rows")
+    parser.add_argument("--export-rows", type=int, default=100_000, help="rows in the streamed export test")
+    parser.add_argument("--depth", type=int, default=500_000, help="how deep the deep-page test pages")
     args = parser.parse_args()
 
     tenant, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
@@ -102,18 +104,18 @@ def main() -> None:
 
     results = {"first page (default: last 7 days)": timed(lambda: page_for({}))}
     results["first page, all time"] = timed(lambda: page_for({"preset": "all"}))
-    cursor = None
-    for _ in range(200):  # 10,000 rows deep
-        cursor = page_for({"preset": "all"}, cursor).next_cursor
-    results["keyset page 10,000 rows deep"] = timed(lambda: page_for({"preset": "all"}, cursor))
     qs = EventLog.objects.for_tenant(tenant).order_by("-created_on", "-pk")
-    results["OFFSET page 10,000 rows deep"] = timed(lambda: list(qs[10_000:10_050]))
+    depth = min(args.depth, max(existing, args.rows) - 100)
+    anchor = qs[depth - 1]  # the cursor a user holds after paging down to ``depth`` rows
+    cursor = _encode(EventLog._meta.get_field("created_on"), anchor, "-created_on", depth, "n")
+    results[f"keyset page {depth:,} rows deep"] = timed(lambda: page_for({"preset": "all"}, cursor))
+    results[f"OFFSET page {depth:,} rows deep"] = timed(lambda: list(qs[depth : depth + 50]))
     results["quick search e-mail (contains)"] = timed(lambda: page_for({"search": "user4242@"}))
     results["question: failed logins last 24 hours"] = timed(
         lambda: page_for({"q": "failed logins in the last 24 hours"})
     )
 
-    n = min(100_000, args.rows)
+    n = min(args.export_rows, max(existing, args.rows))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     size = 0
