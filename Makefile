@@ -23,7 +23,7 @@ migrate: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	DEBUG=1 $(BIN)/python manage.py load_demo_data --rows $(DEMO_ROWS) --if-empty
+	DEBUG=1 $(BIN)/python manage.py load_demo_data --rows $(DEMO_ROWS)
 	@echo "Serving authmon on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "authmon.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -43,8 +43,14 @@ def main() -> None:
         path = Path(tmp) / f"export.{args.format}"
         start = time.perf_counter()
         count = exports.export_to_file(
-            kind=kind, queryset=queryset, tenant_slug=tenant.slug, filters={}, fmt=args.format, limit=args.rows,
-            columns=exports.export_columns(table), path=path,
+            kind=kind,
+            queryset=queryset,
+            tenant_slug=tenant.slug,
+            filters={},
+            fmt=args.format,
+            limit=args.rows,
+            columns=exports.export_columns(table),
+            path=path,
         )
         seconds = time.perf_counter() - start
         size = path.stat().st_size

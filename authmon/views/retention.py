@@ -71,4 +71,6 @@ def retention_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.info(request, "Nothing changed.")
         return HttpResponseRedirect(reverse("retention"))
-    return render(request, "authmon/retention.html", {"form": form, "tenant": tenant}, status=400 if form.errors else 200)
+    return render(
+        request, "authmon/retention.html", {"form": form, "tenant": tenant}, status=400 if form.errors else 200
+    )

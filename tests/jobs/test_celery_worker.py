@@ -31,9 +31,7 @@ from tests.conftest import make_user
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (a real Redis broker)"),
-    pytest.mark.skipif(
-        "postgres" not in os.environ.get("DATABASE_URL", ""), reason="needs DATABASE_URL on PostgreSQL"
-    ),
+    pytest.mark.skipif("postgres" not in os.environ.get("DATABASE_URL", ""), reason="needs DATABASE_URL on PostgreSQL"),
 ]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,8 +51,20 @@ def worker(transactional_db, tmp_path):
     }
     log = (tmp_path / "worker.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "authmon", "worker", "-Q", queue, "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "authmon",
+            "worker",
+            "-Q",
+            queue,
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -136,7 +146,9 @@ def test_failing_job_records_the_stacktrace(worker, tenant_a):
     from jobs.runner import job_enqueue
 
     job = job_create(
-        tenant=tenant_a, job_name="audit logs restore", job_type="import",
+        tenant=tenant_a,
+        job_name="audit logs restore",
+        job_type="import",
         details={"kind": "audit", "upload": "/nonexistent/upload.json"},
     )
     job_enqueue(job, restore_run_task)
