@@ -30,6 +30,9 @@ class SessionsGrantsConfig(AppConfig):
                 extra={
                     "record_actions": {"revoke": "sessions_grants.views.revoke_view"},
                     "detail_actions": "sessions_grants/detail_actions.html",
+                    "detail_template": "sessions_grants/detail_panel.html",
+                    "after_ingest": "sessions_grants.webhooks.revocations_after_ingest",
+                    "list_actions": "sessions_grants/list_actions.html",
                     "singular": "Session",
                 },
             )
@@ -53,6 +56,9 @@ class SessionsGrantsConfig(AppConfig):
                 extra={
                     "record_actions": {"revoke": "sessions_grants.views.revoke_view"},
                     "detail_actions": "sessions_grants/detail_actions.html",
+                    "detail_template": "sessions_grants/detail_panel.html",
+                    "after_ingest": "sessions_grants.webhooks.revocations_after_ingest",
+                    "list_actions": "sessions_grants/list_actions.html",
                     "singular": "Grant",
                 },
             )

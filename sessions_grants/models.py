@@ -1,9 +1,18 @@
-"""Authentication sessions and OAuth grants. Both are upserted by their own id as their status changes."""
+"""Authentication sessions and OAuth grants (upserted by their own id as their status changes), and the
+per-tenant revocation webhook that tells the identity service about revocations made here."""
 
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.validators import URLValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
-from authmon.models import TenantOwned
+from authmon.models import Tenant, TenantOwned
 
 
 class Protocol(models.TextChoices):
@@ -17,7 +26,54 @@ class AccessStatus(models.TextChoices):
     REVOKED = "revoked", "Revoked"
 
 
-class Session(TenantOwned):
+def status_q(status: str, *, now: dt.datetime | None = None) -> Q:
+    """Rows whose *effective* status is ``status``: an active row past ``expires_at`` counts as expired.
+
+    The nightly cleanup job stores "expired" for such rows; until it runs, pages, filters and counts use this so that
+    nothing past its expiry is ever shown or counted as active.
+    """
+    now = now or timezone.now()
+    still_valid = Q(expires_at__isnull=True) | Q(expires_at__gte=now)
+    if status == AccessStatus.ACTIVE:
+        return Q(status=AccessStatus.ACTIVE) & still_valid
+    if status == AccessStatus.EXPIRED:
+        return Q(status=AccessStatus.EXPIRED) | (Q(status=AccessStatus.ACTIVE) & ~still_valid)
+    return Q(status=status)
+
+
+class AccessStateMixin:
+    """What sessions and grants share beyond their fields: the effective status and the webhook delivery."""
+
+    status: str
+    expires_at: dt.datetime | None
+    pk: Any
+
+    @property
+    def effective_status(self) -> str:
+        """The stored status, except that an active row past ``expires_at`` is expired (see :func:`status_q`)."""
+        if self.status == AccessStatus.ACTIVE and self.expires_at is not None and self.expires_at < timezone.now():
+            return AccessStatus.EXPIRED
+        return self.status
+
+    @property
+    def expired_by_time(self) -> bool:
+        """Stored as active but past its expiry: the cleanup job has not run since."""
+        return self.status == AccessStatus.ACTIVE and self.effective_status == AccessStatus.EXPIRED
+
+    def _get_FIELD_display(self, field: Any) -> Any:
+        # get_status_display(), the generic details page and django-tables2 all show a choice through this hook, so
+        # overriding it here makes every page show the effective status without each of them knowing about expiry.
+        if field.name == "status":
+            return AccessStatus(self.effective_status).label
+        return super()._get_FIELD_display(field)  # type: ignore[misc]
+
+    @cached_property
+    def webhook_delivery(self) -> RevocationDelivery | None:
+        """How pushing this revocation to the tenant's webhook went; None when it was never pushed."""
+        return RevocationDelivery.objects.filter(record_type=self._meta.model_name, record_id=self.pk).first()  # type: ignore[attr-defined]
+
+
+class Session(AccessStateMixin, TenantOwned):
     """A signed-in user's session at the identity service."""
 
     session_id = models.CharField(max_length=200)
@@ -49,7 +105,7 @@ class Session(TenantOwned):
         return self.session_id
 
 
-class Grant(TenantOwned):
+class Grant(AccessStateMixin, TenantOwned):
     """A user's consent for an application to access their data (an OAuth 2.0 / OIDC grant)."""
 
     grant_id = models.CharField(max_length=200)
@@ -80,3 +136,56 @@ class Grant(TenantOwned):
 
     def __str__(self) -> str:
         return self.grant_id
+
+
+class RevocationWebhook(models.Model):
+    """A tenant's revocation webhook at the identity service: every revocation is POSTed there, signed.
+
+    The secret is the HMAC-SHA256 key of the ``X-Authmon-Signature`` header; it is stored as given because signing
+    needs it, and it is never shown in the console. Set with ``manage.py set_revocation_webhook``.
+    """
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="revocation_webhook")
+    url = models.URLField(max_length=1000, validators=[URLValidator(schemes=["http", "https"])])
+    secret = models.CharField(max_length=200)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.tenant.slug}: {self.url}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class RevocationDelivery(models.Model):
+    """Whether one revoked session or grant reached the tenant's webhook: pending, delivered or failed.
+
+    Kept beside the record rather than as a column of it: it is authmon's own bookkeeping, not a field of the
+    identity service's record (DESIGN section 5), so it stays out of the API, the exports and the query language.
+    Revocations are pushed in batches (one contain-account action, one ingested batch): ``batch`` ties the rows
+    of one push together and names it in every job run that tried to deliver it.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    record_type = models.CharField(max_length=16)  # the model name: "session" or "grant"
+    record_id = models.BigIntegerField()
+    batch = models.CharField(max_length=32, db_index=True)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    job_id = models.CharField(max_length=100, blank=True)  # the latest job run that carried it
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record_type", "record_id"], name="revocation_delivery_record_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.record_id}: {self.status}"

@@ -1,5 +1,6 @@
 """Revoking sessions and grants. Each revocation is immediate in authmon, audited, and visible to the identity
-service through the revocations feed (and its webhook, when one is configured)."""
+service through the revocations feed and, when the tenant has one, pushed to its webhook (sessions_grants.webhooks).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record
-from sessions_grants.models import AccessStatus, Grant, Session
+from sessions_grants.models import AccessStatus, Grant, Session, status_q
+from sessions_grants.selectors import user_aliases, users_match
+from sessions_grants.webhooks import revocations_queue
 
 
 def _snapshot(obj: Session | Grant) -> dict[str, Any]:
@@ -44,37 +46,58 @@ def _revoke(obj: Session | Grant, *, actor: Any, comment: str, resource: str, su
 
 
 def session_revoke(*, session: Session, actor: Any, comment: str = "") -> bool:
-    """Revoke a session now; the user must sign in again. Access tokens already issued live until they expire."""
-    return _revoke(session, actor=actor, comment=comment, resource="Session", subject=session.email or session.user_id)
+    """Revoke a session now; the user must sign in again. Access tokens already issued live until they expire.
+
+    Returns False (and changes nothing) when it was already revoked.
+    """
+    with transaction.atomic():
+        subject = session.email or session.user_id
+        changed = _revoke(session, actor=actor, comment=comment, resource="Session", subject=subject)
+        if changed:
+            revocations_queue(tenant=session.tenant, records=[session])
+    return changed
 
 
 def grant_revoke(*, grant: Grant, actor: Any, comment: str = "") -> bool:
-    """Revoke a grant now; all refresh tokens issued under it stop working."""
-    return _revoke(grant, actor=actor, comment=comment, resource="Grant", subject=grant.email or grant.user_id)
+    """Revoke a grant now; all refresh tokens issued under it stop working. False when it was already revoked."""
+    with transaction.atomic():
+        changed = _revoke(grant, actor=actor, comment=comment, resource="Grant", subject=grant.email or grant.user_id)
+        if changed:
+            revocations_queue(tenant=grant.tenant, records=[grant])
+    return changed
 
 
 @dataclass
 class ContainResult:
+    """What a mass revocation did: the rows it revoked and the webhook push it queued (None without a webhook)."""
+
     sessions: list[Session] = field(default_factory=list)
     grants: list[Grant] = field(default_factory=list)
-
-
-def user_match(user: str) -> Q:
-    """Sessions and grants of a user named by e-mail or by user id."""
-    return Q(email__iexact=user) | Q(user_id=user)
+    job: Any = None
 
 
 def user_revoke_all(
     *, user: str, actor: Any, tenant: Any, sessions: bool = True, grants: bool = True, comment: str = ""
 ) -> ContainResult:
-    """Revoke every active session and/or grant of one user in ``tenant`` (mass revocation, account containment)."""
+    """Revoke every active session and/or grant of one user in ``tenant`` (mass revocation, account containment).
+    ``user`` is an e-mail address or a user id; rows that know the user only by the other one are included
+    (see :func:`~sessions_grants.selectors.user_aliases`).
+
+    All or nothing, in one transaction; one audit record per revoked row, one webhook push for the lot. Rows past
+    their expiry are already expired and left alone.
+    """
     result = ContainResult()
-    if sessions:
-        for s in Session.objects.for_tenant(tenant).filter(user_match(user), status=AccessStatus.ACTIVE):
-            if session_revoke(session=s, actor=actor, comment=comment):
-                result.sessions.append(s)
-    if grants:
-        for g in Grant.objects.for_tenant(tenant).filter(user_match(user), status=AccessStatus.ACTIVE):
-            if grant_revoke(grant=g, actor=actor, comment=comment):
-                result.grants.append(g)
+    match = users_match([user, *user_aliases(user=user, tenant=tenant)]) & status_q(AccessStatus.ACTIVE)
+    with transaction.atomic():
+        if sessions:
+            for s in Session.objects.for_tenant(tenant).filter(match).order_by("pk"):
+                subject = s.email or s.user_id
+                if _revoke(s, actor=actor, comment=comment, resource="Session", subject=subject):
+                    result.sessions.append(s)
+        if grants:
+            for g in Grant.objects.for_tenant(tenant).filter(match).order_by("pk"):
+                subject = g.email or g.user_id
+                if _revoke(g, actor=actor, comment=comment, resource="Grant", subject=subject):
+                    result.grants.append(g)
+        result.job = revocations_queue(tenant=tenant, records=[*result.sessions, *result.grants])
     return result

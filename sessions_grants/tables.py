@@ -1,18 +1,64 @@
-import django_tables2 as tables
+from typing import Any
 
-from authmon.tables import ClientColumn, DetailsColumn, LogTable, PersonColumn, RevokeColumn, StatusColumn, TimeColumn
-from sessions_grants.models import Grant, Session
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from authmon.tables import (
+    TRASH_ICON,
+    ClientColumn,
+    DetailsColumn,
+    LogTable,
+    PersonColumn,
+    RevokeColumn,
+    ShortIdColumn,
+    StatusColumn,
+    TimeColumn,
+)
+from sessions_grants.models import AccessStatus, Grant, Session
+
+
+class EffectiveStatusColumn(StatusColumn):
+    """The status as it is now: an active row past its expiry shows (and exports) as expired; sorts by the stored
+    status."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("accessor", "effective_status")
+        kwargs.setdefault("order_by", ("status",))
+        kwargs.setdefault("verbose_name", "Status")
+        super().__init__(*args, **kwargs)
+
+    def render(self, value: Any, record: Any, bound_column: Any) -> str:
+        return super().render(AccessStatus(value).label, record, bound_column)
+
+
+class ConfirmRevokeColumn(RevokeColumn):
+    """The Remove (delete) icon of an active row: opens the record's details with the revocation confirmation."""
+
+    def render(self, record: Any) -> str:
+        from authmon import registry
+
+        if record.effective_status != AccessStatus.ACTIVE:
+            return ""
+        kind = registry.for_model(type(record))
+        return format_html(
+            '<a class="btn btn-outline-danger btn-sm py-0 revoke-link" href="{}?confirm=revoke#confirm-revoke" '
+            'title="Revoke">{}<span class="visually-hidden">Revoke {}</span></a>',
+            reverse(kind.url_name("detail"), args=[record.pk]),
+            TRASH_ICON,
+            record,
+        )
 
 
 class SessionTable(LogTable):
-    session_id = tables.Column(verbose_name="Session ID")
+    session_id = ShortIdColumn(verbose_name="Session ID")
     protocol = tables.Column()
     client_id = ClientColumn(verbose_name="Client ID")
     user_id = PersonColumn(verbose_name="User ID")
     created_at = TimeColumn(verbose_name="Created At")
-    status = StatusColumn()
+    status = EffectiveStatusColumn()
     details = DetailsColumn(copy_field="details")
-    remove = RevokeColumn(verbose_name="Remove")
+    remove = ConfirmRevokeColumn(verbose_name="Remove")
 
     class Meta(LogTable.Meta):
         model = Session
@@ -25,9 +71,9 @@ class GrantTable(LogTable):
     email = PersonColumn()
     provider = tables.Column()
     client = ClientColumn()
-    session_id = tables.Column(verbose_name="Session ID")
+    session_id = ShortIdColumn(verbose_name="Session ID")
     created_at = TimeColumn(verbose_name="Created At")
-    status = StatusColumn()
+    status = EffectiveStatusColumn()
     details = DetailsColumn(copy_field="details")
 
     class Meta(LogTable.Meta):
