@@ -31,6 +31,7 @@ class AuditConfig(AppConfig):
                 extra={
                     "detail_template": "audit/detail_extra.html",
                     "detail_skip": ("old_entity", "new_entity"),
+                    "list_actions": "audit/list_actions.html",
                     "singular": "Audit log",
                 },
             )

@@ -38,6 +38,7 @@ from django.db import DataError, models
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -56,6 +57,7 @@ from authmon.ingest import (
 from authmon.models import ApiScope, Tenant
 from authmon.paging import CursorError, paginate
 from authmon.registry import LogKind
+from authmon.security.ratelimit import RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +117,14 @@ def _on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 def _on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(request, {"detail": failure_reason(request)}, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="authmon"'
+    return response
+
+
+@api.exception_handler(RateLimited)
+def _on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    detail = f"{exc} Retry in {exc.retry_after} seconds."
+    response = api.create_response(request, {"detail": detail}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -493,6 +503,7 @@ def _add_kind_routes(kind: LogKind) -> None:
     tags = [kind.name]
     base = f"/{kind.name}/"
     fields = [f.name for f in input_fields(kind)]
+    after_ingest = import_string(kind.extra["after_ingest"]) if kind.extra.get("after_ingest") else None
 
     @api.post(
         base,
@@ -512,6 +523,7 @@ def _add_kind_routes(kind: LogKind) -> None:
     )
     def ingest(request: HttpRequest) -> Any:
         records = _read_records(request)
+        started = timezone.now()
         try:
             result = records_ingest(kind=kind, tenant=_tenant(request), records=records)
         except IngestValidationError as exc:
@@ -520,6 +532,9 @@ def _add_kind_routes(kind: LogKind) -> None:
             ) from None
         except IngestConflictError as exc:
             raise ApiError(409, {"detail": str(exc)}) from None
+        if after_ingest and (result.created or result.updated):
+            # e.g. sessions and grants: push the revocations this batch brought to the tenant's webhook
+            after_ingest(kind=kind, tenant=_tenant(request), since=started)
         return Status(201, result.as_dict())
 
     @api.get(
@@ -733,6 +748,39 @@ def revocations(request: HttpRequest) -> Any:
         "next_cursor": next_cursor,
         "next_since": _to_json(page[-1][0] if page else since),
     }
+
+
+# ---------------------------------------------------------------------------------------------------- bounces
+
+
+class BounceOut(BaseModel):
+    bounced: int = Field(description="Notifications now marked bounced.")
+    already_bounced: int
+    not_found: list[int] = Field(description="Indexes of the reports that matched no notification of this tenant.")
+
+
+@api.post(
+    "/notifications/bounces/",
+    auth=ingest_auth,
+    response={200: BounceOut, 400: BatchErrors, 401: Detail, 403: Detail, 413: Detail},
+    operation_id="notifications_bounces",
+    url_name="notifications_bounces",
+    summary="Report bounced e-mails",
+    description=(
+        'A JSON array (or NDJSON) of {"id": n} or {"external_id": "..."} objects with an optional "reason": each '
+        "notification becomes bounced, the reason appended to its body. For authmon's own mail the external_id is "
+        "its Message-ID. Any invalid report rejects the whole request."
+    ),
+    tags=["notifications"],
+)
+def notification_bounces(request: HttpRequest) -> Any:
+    from notifications.services import BounceValidationError, notifications_bounce
+
+    try:
+        result = notifications_bounce(tenant=_tenant(request), items=_read_records(request))
+    except BounceValidationError as exc:
+        raise ApiError(400, {"errors": exc.errors[:MAX_ERRORS], "error_count": len(exc.errors)}) from None
+    return result.as_dict()
 
 
 # ------------------------------------------------------------------------------------------------- not found

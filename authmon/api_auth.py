@@ -11,6 +11,7 @@ from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
 
 from authmon.models import ApiToken
+from authmon.security.ratelimit import api_rate_check
 
 FAILURE_ATTR = "_authmon_auth_failure"
 
@@ -43,6 +44,8 @@ class ApiTokenAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         found = ApiToken.objects.authenticate(token)
+        if found is not None:
+            api_rate_check(token_id=found.pk)  # 429 with Retry-After over the per-token limit
         if found is not None and not found.has_scope(self.scope):
             raise AuthorizationError(
                 message=f"This API token lacks the '{self.scope}' scope; create one with "

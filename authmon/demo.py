@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from audit.models import AuditLog
 from authmon.models import Role, Tenant, User
+from authmon.security.masking import mask_instance
 from events.models import EventLog, EventType
 from jobs.models import JobLog, JobStatus, JobType
 from notifications.models import Category, NotificationLog, NotificationStatus
@@ -483,6 +484,10 @@ def demo_data_load(
             counts: dict[str, int] = {}
             for kind in KINDS:
                 objs = generator.rows[kind]
+                if kind == "audit":  # the audit chain (audit.chain) takes records in the order they were written
+                    objs.sort(key=lambda record: record.timestamp)
+                for obj in objs:
+                    mask_instance(obj)  # as on ingest: secrets never reach storage
                 counts[kind] = len(objs)
                 for start in range(0, len(objs), BATCH_SIZE):
                     batch = objs[start : start + BATCH_SIZE]

@@ -221,6 +221,26 @@ def export_to_file(
 ) -> int:
     """Write an export to ``path`` (streamed, constant memory) and return the number of records written."""
     tmp = path.with_suffix(path.suffix + ".part")
+    try:
+        written = _export_write(kind, queryset, tenant_slug, filters, fmt, limit, columns, tmp, progress)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a failed export (database gone, worker stopped) leaves no partial file
+        raise
+    tmp.replace(path)
+    return written
+
+
+def _export_write(
+    kind: LogKind,
+    queryset: QuerySet,
+    tenant_slug: str,
+    filters: dict[str, Any],
+    fmt: str,
+    limit: int,
+    columns: list[tuple[str, str]],
+    tmp: Any,
+    progress: Any,
+) -> int:
     written = 0
     with tmp.open("w", encoding="utf-8", newline="") as out:
         if fmt == "json":
@@ -244,5 +264,4 @@ def export_to_file(
                 if progress:
                     progress(min(written, total), total)
             written = total
-    tmp.replace(path)
     return written

@@ -43,6 +43,7 @@ from pydantic import ValidationError as PydanticValidationError
 from authmon import registry
 from authmon.models import Tenant, TenantOwned
 from authmon.registry import LogKind
+from authmon.security.masking import mask_fields
 
 logger = logging.getLogger(__name__)
 
@@ -291,7 +292,8 @@ def records_validate(*, kind: LogKind, records: Iterable[Any]) -> list[_Record]:
             errors.extend(e for e in _pydantic_errors(kind, index, exc) if e.field not in flagged)
             continue
         if not flagged:
-            cleaned.append(_Record(index, record.model_dump(), frozenset(record.model_fields_set)))
+            values = mask_fields(record.model_dump(), kind.model)  # secrets never reach storage
+            cleaned.append(_Record(index, values, frozenset(record.model_fields_set)))
     if errors:
         raise IngestValidationError(errors)
     return cleaned

@@ -1,7 +1,8 @@
 """Retention and housekeeping, walking the registry rather than one task per kind.
 
 - trim: delete each kind's records older than the tenant's retention, in small batches so no table is locked
-  for long; the audit log is archived (a sealed export file) before any of it is deleted.
+  for long; the audit log is archived (a sealed export file) before any of it is deleted. On PostgreSQL, month
+  partitions past every tenant's retention are dropped whole first (see ``authmon.partitions``).
 - cleanup: sessions and grants past ``expires_at`` become expired; export files past their time are removed.
 """
 
@@ -14,23 +15,45 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from authmon import registry
+from audit.chain import chain_trim_bound
+from authmon import partitions, registry
 from authmon.exports import stream_json
 from authmon.models import Tenant
+from authmon.registry import LogKind
 
 TRIM_BATCH = 5_000
 
 
 @dataclass
 class TrimReport:
+    """What a tenant's trim removed, and how.
+
+    ``deleted`` counts the tenant's rows removed by batched DELETEs. On PostgreSQL, ``dropped`` names the month
+    partitions removed whole because every tenant's retention had passed them (they held every tenant's rows of
+    that month, about ``dropped_rows``); ``deferred`` names partitions that were due but whose table was busy.
+    """
+
     deleted: dict[str, int] = field(default_factory=dict)
     archives: list[str] = field(default_factory=list)
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+    dropped_rows: dict[str, int] = field(default_factory=dict)
+    deferred: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
         parts = [f"{n:,} {kind}" for kind, n in self.deleted.items() if n]
         text = "Deleted " + ", ".join(parts) if parts else "Nothing past retention"
+        if parts and self.dropped:
+            text += " by batched deletes"
+        for kind, names in self.dropped.items():
+            text += (
+                f"; dropped {len(names)} {kind} month partition(s) past every tenant's retention "
+                f"({', '.join(names)}: about {self.dropped_rows.get(kind, 0):,} rows of all tenants)"
+            )
+        for kind, names in self.deferred.items():
+            text += f"; {kind} partition(s) {', '.join(names)} busy, dropped on a later run"
         if self.archives:
             text += f"; audit archived to {', '.join(self.archives)}"
         return text + "."
@@ -42,10 +65,18 @@ def archive_dir() -> Path:
     return path
 
 
-def audit_archive(*, tenant: Tenant, before: dt.datetime, progress: Any = None) -> tuple[Path | None, int]:
-    """Write a sealed export of the tenant's audit records older than ``before``; None when there are none."""
+def audit_archive(
+    *, tenant: Tenant, before: dt.datetime, progress: Any = None, up_to_seq: int | None = None
+) -> tuple[Path | None, int]:
+    """Write a sealed export of the tenant's audit records older than ``before``; None when there are none.
+
+    ``up_to_seq`` limits it to what a trim will remove: a prefix of the audit chain (see ``chain_trim_bound``).
+    """
     kind = registry.get("audit")
-    queryset = kind.model.objects.for_tenant(tenant).filter(timestamp__lt=before).order_by("timestamp", "pk")
+    queryset = kind.model.objects.for_tenant(tenant).filter(timestamp__lt=before)
+    if up_to_seq is not None:
+        queryset = queryset.filter(seq__lte=up_to_seq)
+    queryset = queryset.order_by("timestamp", "pk")
     if not queryset.exists():
         return None, 0
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
@@ -66,15 +97,30 @@ def audit_archive(*, tenant: Tenant, before: dt.datetime, progress: Any = None) 
     return path, total["n"]
 
 
-def _delete_batches(queryset: Any, *, purge: bool) -> int:
+def _delete_batches(queryset: Any, *, purge: bool, time_field: str | None = None) -> int:
+    """Delete ``queryset`` in batches of ``TRIM_BATCH``, each in its own short transaction.
+
+    With ``time_field`` (a partitioned table) each batch's DELETE also names the batch's time range, so that
+    PostgreSQL looks for its ids in the one or two partitions that hold them rather than in every month's.
+    """
     deleted = 0
     while True:
-        ids = list(queryset.values_list("pk", flat=True)[:TRIM_BATCH])
+        if time_field:
+            rows = list(queryset.values_list("pk", time_field)[:TRIM_BATCH])
+            ids = [pk for pk, _when in rows]
+        else:
+            ids = list(queryset.values_list("pk", flat=True)[:TRIM_BATCH])
         if not ids:
             return deleted
         with transaction.atomic():
             batch = queryset.model.objects.filter(pk__in=ids)
-            deleted += batch.purge_expired() if purge else batch.delete()[0]
+            if time_field:
+                times = [when for _pk, when in rows]
+                batch = batch.filter(**{f"{time_field}__range": (min(times), max(times))})
+            removed = batch.purge_expired() if purge else batch.delete()[0]
+        if not removed:  # the audit chain keeps the rest (see chain_purge): stop rather than loop
+            return deleted
+        deleted += removed
 
 
 def tenant_trim(*, tenant: Tenant, now: dt.datetime | None = None, progress: Any = None) -> TrimReport:
@@ -86,15 +132,49 @@ def tenant_trim(*, tenant: Tenant, now: dt.datetime | None = None, progress: Any
         if days <= 0:
             continue
         cutoff = now - dt.timedelta(days=days)
+        old = kind.model.objects.for_tenant(tenant).filter(**{f"{kind.time_field}__lt": cutoff})
         if kind.name == "audit":
-            path, _ = audit_archive(tenant=tenant, before=cutoff, progress=progress)
+            # Only a prefix of the tenant's audit chain can go, in chain order, so that the rest still verifies.
+            bound = chain_trim_bound(tenant=tenant, cutoff=cutoff)
+            old = old.filter(seq__lte=bound).order_by("seq")
+            path, _ = audit_archive(tenant=tenant, before=cutoff, progress=progress, up_to_seq=bound)
             if path is not None:
                 report.archives.append(path.name)
-        old = kind.model.objects.for_tenant(tenant).filter(**{f"{kind.time_field}__lt": cutoff})
         if kind.name == "jobs":
             old = old.exclude(latest_status__in=["pending", "running"])
-        report.deleted[kind.name] = _delete_batches(old, purge=kind.name == "audit")
+        time_field = None
+        if partitions.is_partitioned(kind.model):
+            _partitions_drop(kind, report, now=now)
+            time_field = kind.time_field
+        report.deleted[kind.name] = _delete_batches(old, purge=kind.name == "audit", time_field=time_field)
     return report
+
+
+def retention_horizon(kind: LogKind, *, now: dt.datetime) -> dt.datetime | None:
+    """The time before which no tenant keeps records of ``kind``; None while any tenant keeps them forever (0)."""
+    name = f"retention_{kind.name}_days"
+    if Tenant.objects.filter(**{name: 0}).exists():
+        return None
+    longest = Tenant.objects.aggregate(longest=Max(name))["longest"]
+    return None if longest is None else now - dt.timedelta(days=longest)
+
+
+def _partitions_drop(kind: LogKind, report: TrimReport, *, now: dt.datetime) -> None:
+    """Drop the month partitions of ``kind`` that lie wholly before every tenant's retention cutoff.
+
+    A partition holds every tenant's rows of its month, so the longest retention decides; each tenant's younger
+    rows past its own (shorter) retention are left to the batched deletes. The first tenant's trim of the night
+    drops what is due; the others find nothing left to drop.
+    """
+    horizon = retention_horizon(kind, now=now)
+    if horizon is None:
+        return
+    for partition in partitions.partitions_past(kind.model._meta.db_table, before=horizon):
+        if partitions.partition_drop(partition, column=kind.time_field):
+            report.dropped.setdefault(kind.name, []).append(partition.name)
+            report.dropped_rows[kind.name] = report.dropped_rows.get(kind.name, 0) + max(partition.rows_estimate, 0)
+        else:
+            report.deferred.setdefault(kind.name, []).append(partition.name)
 
 
 @dataclass

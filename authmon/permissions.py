@@ -16,6 +16,9 @@ class Perm(StrEnum):
     SWITCH_TENANT = "switch_tenant"
     SET_RETENTION = "set_retention"
     RETRY = "retry"
+    VERIFY = "verify"
+    MANAGE_ALERTS = "manage_alerts"  # alert rules and detection thresholds (insights)
+    RECORD_REVIEW = "record_review"  # leave a note when a security review is done (insights)
 
 
 _ADMINS = frozenset({Role.TENANT_ADMIN, Role.SUPER_ADMIN})
@@ -30,9 +33,12 @@ _TABLE: dict[tuple[Perm, str | None], frozenset[str]] = {
     (Perm.REVOKE, "sessions"): _ADMINS,
     (Perm.REVOKE, "grants"): _ADMINS,
     (Perm.RESTORE, "audit"): _SUPER,
+    (Perm.VERIFY, "audit"): _SUPER,
     (Perm.RETRY, "jobs"): _ADMINS,
     (Perm.SWITCH_TENANT, None): _SUPER,
     (Perm.SET_RETENTION, None): _SUPER,
+    (Perm.MANAGE_ALERTS, None): _ADMINS,
+    (Perm.RECORD_REVIEW, None): _ADMINS,
 }
 
 

@@ -94,6 +94,12 @@ def archive_verify(data: dict[str, Any], *, tenant: Tenant, kind_name: str) -> t
     expected = hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, str(seal.get("signature"))):
         raise RestoreError("The archive's header or seal was modified after export (bad signature).")
+    check = getattr(registry.get(kind_name).model, "archive_check", None)
+    if check is not None:  # the audit chain: restored records must fit the positions they were exported from
+        try:
+            check(records, tenant=tenant)
+        except ValueError as exc:
+            raise RestoreError(f"{exc} Nothing was restored.") from exc
     return registry.get(kind_name), records
 
 
@@ -122,6 +128,7 @@ def _build(kind: LogKind, tenant: Tenant, index: int, record: Any) -> Any:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
         raise RestoreError(f"Record {index} is invalid: {problems}") from exc
     obj.external_id = obj.external_id or None  # "" is no idempotency key
+    obj.restored_from_archive = True  # kept as archived: audit records keep their chain positions and hashes
     obj.compute_derived()
     return obj
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "jobs",
     "notifications",
     "sessions_grants",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "authmon.middleware.LoginRequiredMiddleware",
     "authmon.tenancy.TenantMiddleware",
     "authmon.middleware.TenantTimezoneMiddleware",
@@ -178,12 +180,16 @@ AUTHMON_RESTORE_MAX_BYTES = int(os.environ.get("AUTHMON_RESTORE_MAX_BYTES", str(
 AUTHMON_JOB_STALE_SECONDS = int(os.environ.get("AUTHMON_JOB_STALE_SECONDS", str(15 * 60)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
+# Every e-mail goes through notifications.backends.LoggingEmailBackend, which records it in Notification Logs and
+# sends it with AUTHMON_EMAIL_TRANSPORT: SMTP (the EMAIL_* settings) when EMAIL_HOST is set, else the console.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "notifications.backends.LoggingEmailBackend")
+AUTHMON_EMAIL_TRANSPORT = os.environ.get(
+    "AUTHMON_EMAIL_TRANSPORT",
     "django.core.mail.backends.smtp.EmailBackend"
     if os.environ.get("EMAIL_HOST")
     else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -191,10 +197,21 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "authmon@localhost")
 
+# Revocation webhooks (sessions_grants.webhooks): attempts per push, first backoff (doubles each retry), timeout.
+AUTHMON_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("AUTHMON_WEBHOOK_MAX_ATTEMPTS", "6"))
+AUTHMON_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("AUTHMON_WEBHOOK_BACKOFF_SECONDS", "30"))
+AUTHMON_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("AUTHMON_WEBHOOK_TIMEOUT_SECONDS", "10"))
+
+# The tenant (slug) whose Job Logs record runs that concern no one tenant (partition maintenance); default the oldest.
+AUTHMON_SYSTEM_TENANT = os.environ.get("AUTHMON_SYSTEM_TENANT", "")
+
 # Nightly maintenance (Celery beat); the watchdog runs every five minutes.
 CELERY_BEAT_SCHEDULE = {
     "maintenance-nightly": {"task": "authmon.tasks.maintenance_nightly_task", "schedule": crontab(hour=2, minute=0)},
     "jobs-watchdog": {"task": "jobs.tasks.jobs_watchdog_task", "schedule": 5 * 60},
+    # Month partitions ahead of their rows (PostgreSQL; docs/scaling.md), recorded in AUTHMON_SYSTEM_TENANT's jobs.
+    "partitions-ensure": {"task": "authmon.tasks.partitions_ensure_task", "schedule": crontab(hour=1, minute=30)},
+    "insights-alerts": {"task": "insights.tasks.alerts_evaluate_all_task", "schedule": 10 * 60},
 }
 
 # API ingest limits (DESIGN section 6).
@@ -211,3 +228,51 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# ---- Hardening (issue 7): secrets masked before storage, safe log lines, throttling, CSP, session lifetime.
+
+# Keys whose values are secrets in audit snapshots and details (a key matches when it ends with one of these,
+# ignoring case and separators: client_secret, clientSecret and db_password all match). Comma-separated to override.
+AUTHMON_SENSITIVE_KEYS = env_list(
+    "AUTHMON_SENSITIVE_KEYS",
+    "password,passwd,passphrase,secret,token,client_secret,private_key,api_key,apikey,access_key,credential,"
+    "credentials,authorization,cookie",
+)
+LOGGING["filters"] = {"safe": {"()": "authmon.security.logs.SafeLogFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["safe"]
+
+# A cache shared by every process (login throttling, API rate limits): Redis when REDIS_URL is set.
+AUTHMON_CACHE_URL = os.environ.get("AUTHMON_CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": AUTHMON_CACHE_URL}
+    if AUTHMON_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "authmon"}
+}
+AUTHMON_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("AUTHMON_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+AUTHMON_LOGIN_FAILURES_PER_IP = int(os.environ.get("AUTHMON_LOGIN_FAILURES_PER_IP", "50"))
+AUTHMON_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("AUTHMON_LOGIN_LOCKOUT_SECONDS", str(15 * 60)))
+AUTHMON_CLIENT_IP_HEADER = os.environ.get("AUTHMON_CLIENT_IP_HEADER", "")  # e.g. HTTP_X_FORWARDED_FOR behind a proxy
+AUTHMON_API_RATE_LIMIT = int(os.environ.get("AUTHMON_API_RATE_LIMIT", "1200"))  # requests per window per token
+AUTHMON_API_RATE_WINDOW = int(os.environ.get("AUTHMON_API_RATE_WINDOW", "60"))
+
+# The console's session: 8 hours from sign-in, and (by default) ended when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+
+# Strict Content-Security-Policy: the templates carry no inline script or style, and nothing loads from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if not DEBUG:
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import django_tables2 as tables
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -78,14 +78,22 @@ class PersonColumn(RawValueColumn):
     """A user (e-mail or id) that opens the user view."""
 
     def render(self, value: Any) -> str:
-        return format_html('<a href="{}">{}</a>', reverse("user_view", args=[value]), value)
+        return _pivot_link("user_view", value)
 
 
 class ClientColumn(RawValueColumn):
     """An application that opens the client view."""
 
     def render(self, value: Any) -> str:
-        return format_html('<a href="{}">{}</a>', reverse("client_view", args=[value]), value)
+        return _pivot_link("client_view", value)
+
+
+def _pivot_link(view: str, value: Any) -> str:
+    """A link to the user or client view; plain text for a value no URL can carry (e.g. one with a slash)."""
+    try:
+        return format_html('<a href="{}">{}</a>', reverse(view, args=[value]), value)
+    except NoReverseMatch:
+        return format_html("{}", value)
 
 
 class TruncatedColumn(RawValueColumn):
@@ -101,6 +109,26 @@ class TruncatedColumn(RawValueColumn):
         if short == text:
             return text
         return format_html('<span title="{}">{}</span>', text, short)
+
+
+class ShortIdColumn(RawValueColumn):
+    """An identifier too sensitive to show whole in a list (a session id): its first characters only.
+
+    The details page shows it whole, and exports carry it whole (an export is an admin's deliberate act).
+    """
+
+    def __init__(self, *args: Any, length: int = 8, **kwargs: Any) -> None:
+        self.length = length
+        super().__init__(*args, **kwargs)
+
+    def render(self, value: Any) -> str:
+        text = str(value)
+        if len(text) <= self.length:
+            return text
+        return format_html(
+            '<span class="font-monospace" title="Shortened; the details page shows it whole">{}…</span>',
+            text[: self.length],
+        )
 
 
 class CopyColumn(tables.Column):

@@ -8,15 +8,15 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.http import QueryDict
 from django.urls import reverse
 
-from authmon import exports, maintenance, registry
+from authmon import exports, maintenance, partitions, registry
 from authmon.models import Tenant, User
 from authmon.restore import archive_restore
 from jobs.models import JobLog, JobStatus
 from jobs.runner import JobContext, job_create, job_enqueue, job_run
+from notifications.services import notification_send
 
 
 def job_task(name: str) -> Callable[[Callable[..., str]], Any]:
@@ -76,12 +76,13 @@ def export_run_task(context: JobContext) -> str:
     )
     context.progress(count, count, force=True)
     link = reverse(registry.get("jobs").url_name("detail"), args=[job.pk])
-    send_mail(
+    notification_send(  # recorded in the tenant's Notification Logs (sent, or failed with the SMTP error)
+        tenant=job.tenant,
+        to=[user.email],
         subject=f"Your {kind.label} export is ready",
-        message=f"{count:,} records were exported as {details['format'].upper()}. Download it from {link} "
+        body=f"{count:,} records were exported as {details['format'].upper()}. Download it from {link} "
         f"within {settings.AUTHMON_EXPORT_TTL_HOURS} hours.",
-        from_email=None,
-        recipient_list=[user.email],
+        category="system",
         fail_silently=True,
     )
     return f"Exported {count:,} {kind.noun} as {details['format'].upper()}; ready to download."
@@ -113,7 +114,14 @@ def trim_run_task(context: JobContext) -> str:
         tenant=context.job.tenant,
         progress=lambda done, total: context.progress(done, total, f"Archiving audit logs: {done:,} of {total:,}"),
     )
-    context.job.details = {**context.job.details, "deleted": report.deleted, "archives": report.archives}
+    context.job.details = {
+        **context.job.details,
+        "deleted": report.deleted,
+        "archives": report.archives,
+        "dropped_partitions": report.dropped,
+        "dropped_rows_estimate": report.dropped_rows,
+        "deferred_partitions": report.deferred,
+    }
     JobLog.objects.filter(pk=context.job.pk).update(details=context.job.details)
     return report.summary()
 
@@ -124,6 +132,38 @@ def cleanup_run_task(context: JobContext) -> str:
     sessions, grants = maintenance.expired_access_mark(tenant=context.job.tenant)
     files = maintenance.export_files_prune()
     return maintenance.CleanupReport(sessions, grants, files).summary()
+
+
+@job_task("authmon.tasks.partitions_ensure_run_task")
+def partitions_ensure_run_task(context: JobContext) -> str:
+    """Create the coming months' partitions (PostgreSQL) and move stray rows out of the default partitions."""
+    report = partitions.partitions_ensure()
+    context.job.details = {
+        **context.job.details,
+        "created": report.created,
+        "moved_rows": report.moved_rows,
+        "busy": report.busy,
+    }
+    JobLog.objects.filter(pk=context.job.pk).update(details=context.job.details)
+    return report.summary()
+
+
+def system_tenant() -> Tenant | None:
+    """Where runs that concern no one tenant are recorded: ``AUTHMON_SYSTEM_TENANT`` (a slug), else the oldest."""
+    slug = getattr(settings, "AUTHMON_SYSTEM_TENANT", "")
+    tenants = Tenant.objects.filter(slug=slug) if slug else Tenant.objects.order_by("pk")
+    return tenants.first()
+
+
+@shared_task(name="authmon.tasks.partitions_ensure_task")
+def partitions_ensure_task() -> int | None:
+    """Queue one partition maintenance run (its own job record) when the database has partitioned tables."""
+    tenant = system_tenant()
+    if tenant is None or not partitions.partitioned_tables():
+        return None
+    job = job_create(tenant=tenant, job_name="partition maintenance", job_type="cleanup")
+    job_enqueue(job, partitions_ensure_run_task)
+    return job.pk
 
 
 @shared_task(name="authmon.tasks.maintenance_nightly_task")

@@ -32,7 +32,7 @@ from django.db import connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from authmon import exports, registry  # noqa: E402
+from authmon import exports, partitions, registry  # noqa: E402
 from authmon.models import Role, Tenant, User  # noqa: E402
 from authmon.paging import _encode, paginate  # noqa: E402
 from authmon.selectors import log_search  # noqa: E402
@@ -75,6 +75,7 @@ def load(tenant: Tenant, rows: int) -> float:
             batch.clear()
     EventLog.objects.bulk_create(batch)
     if connection.vendor == "postgresql":
+        partitions.partitions_ensure()  # past months' rows went to the default partition: give them their months
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE events_eventlog")
     return time.perf_counter() - start

@@ -32,6 +32,8 @@ from jobs.models import JobLog
 from jobs.runner import job_create, job_enqueue
 
 PER_PAGE = 50
+RECENT_QUESTIONS = 8  # per user and page, offered as hints in the question box
+RECENT_QUESTION_MAX_CHARS = 300
 
 
 def hidden_columns(user: Any, kind: LogKind) -> set[str]:
@@ -39,6 +41,29 @@ def hidden_columns(user: Any, kind: LogKind) -> set[str]:
     if prefs is None:
         return set(kind.table.hidden_by_default)
     return set(prefs.get("hidden", []))
+
+
+def recent_questions(user: Any, kind: LogKind) -> list[str]:
+    """The user's last understood questions on this page, newest first (``column_prefs["recent_questions"]``)."""
+    stored = (user.column_prefs or {}).get("recent_questions")
+    questions = stored.get(kind.name, []) if isinstance(stored, dict) else []
+    return [q for q in questions if isinstance(q, str)]
+
+
+def recent_question_remember(*, user: Any, kind: LogKind, question: str) -> None:
+    """Put ``question`` first in the user's recent questions for ``kind``; no write when it already is first.
+
+    Paging through one question's results therefore costs no write; a long question is not kept.
+    """
+    recent = recent_questions(user, kind)
+    if recent[:1] == [question] or len(question) > RECENT_QUESTION_MAX_CHARS:
+        return
+    prefs = dict(user.column_prefs or {})
+    stored = dict(prefs.get("recent_questions") or {})
+    stored[kind.name] = [question, *(q for q in recent if q != question)][:RECENT_QUESTIONS]
+    prefs["recent_questions"] = stored
+    user.column_prefs = prefs
+    user.save(update_fields=["column_prefs"])
 
 
 def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
@@ -64,6 +89,8 @@ def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
     for column in table.columns.iterall():
         if column.name in hidden | forbidden:
             table.columns.hide(column.name)
+    if search.interpretation is not None:
+        recent_question_remember(user=request.user, kind=kind, question=search.question)
     context = {
         "kind": kind,
         "search": search,
@@ -77,6 +104,7 @@ def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
         "can_restore": has_perm(request.user, Perm.RESTORE, kind.name),
         "can_revoke": has_perm(request.user, Perm.REVOKE, kind.name),
         "params": request.GET,
+        "recent_questions": recent_questions(request.user, kind),
     }
     template = "authmon/_results.html" if request.headers.get("HX-Request") else "authmon/list.html"
     return render(request, template, context)
@@ -106,7 +134,7 @@ def detail_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
                 "json": json.dumps(value, indent=2, sort_keys=True) if is_json else None,
                 "long": is_json or f.get_internal_type() == "TextField",
                 "person": f.name in kind.person_fields and _looks_like_user(value),
-                "client": f.name in kind.client_fields and bool(value),
+                "client": f.name in kind.client_fields and bool(value) and "/" not in str(value),
                 "datetime": f.get_internal_type() == "DateTimeField",
             }
         )
@@ -125,7 +153,7 @@ def detail_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
 def _looks_like_user(value: Any) -> bool:
     """Audit targets and subjects are users only sometimes; link those that look like an e-mail or a user id."""
     text = str(value or "")
-    return "@" in text or text.isdigit()
+    return ("@" in text or text.isdigit()) and "/" not in text
 
 
 @require_POST

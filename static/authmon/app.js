@@ -1,7 +1,9 @@
 // authmon console behaviour. Loaded as a file (no inline scripts) so the CSP can forbid inline code.
+// Everything here is an enhancement: every page works without it, only less comfortably.
 (function () {
   "use strict";
 
+  // ---- Copy to clipboard -------------------------------------------------------------------------------------
   async function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {
       await navigator.clipboard.writeText(text);
@@ -23,14 +25,29 @@
     event.preventDefault();
     copyText(button.dataset.copy || "").then(function () {
       button.classList.add("copied");
+      announce("Copied to the clipboard.");
       setTimeout(function () { button.classList.remove("copied"); }, 1500);
     });
   });
 
+  // ---- Forms -------------------------------------------------------------------------------------------------
   document.addEventListener("change", function (event) {
     const select = event.target.closest("select.auto-submit");
     if (select && select.form) select.form.submit();
   });
+
+  // A preset and custom dates exclude each other and the server prefers the dates, so keep the form honest.
+  // Capture phase: this runs before htmx, which sends the form as soon as the preset changes.
+  document.addEventListener("change", function (event) {
+    const form = event.target.closest && event.target.closest("#search-form");
+    if (!form) return;
+    if (event.target.id === "preset") {
+      form.querySelectorAll("#start, #end").forEach(function (input) { input.value = ""; });
+    } else if (event.target.id === "start" || event.target.id === "end") {
+      const preset = form.querySelector("#preset");
+      if (preset && event.target.value) preset.value = "";
+    }
+  }, true);
 
   // Confirmation for destructive forms: <form data-confirm="...">.
   document.addEventListener("submit", function (event) {
@@ -38,12 +55,225 @@
     if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
   });
 
-  // Progress bars whose width comes from data-progress (no inline style attributes).
+  // Slow full-page submits (uploads, revocations) show that they are under way and cannot be sent twice.
+  document.addEventListener("submit", function (event) {
+    const form = event.target.closest("form[data-busy]");
+    if (!form || event.defaultPrevented) return;
+    const button = form.querySelector("button[type=submit]");
+    if (!button) return;
+    setTimeout(function () {
+      button.disabled = true;
+      const spinner = document.createElement("span");
+      spinner.className = "spinner-border spinner-border-sm ms-2";
+      spinner.setAttribute("aria-hidden", "true");
+      button.appendChild(spinner);
+      announce(form.dataset.busy);
+    }, 0);
+  });
+
+  // The list's search form: leave empty fields out of the URL, so shared links stay short and readable.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt.closest || !event.detail.elt.closest("#search-form")) return;
+    const params = event.detail.parameters;
+    const empty = [];
+    const keys = typeof params.keys === "function" ? Array.from(params.keys()) : Object.keys(params);
+    keys.forEach(function (key) {
+      const values = typeof params.getAll === "function" ? params.getAll(key) : [].concat(params[key]);
+      if (values.every(function (v) { return String(v).trim() === ""; })) empty.push(key);
+    });
+    empty.forEach(function (key) {
+      if (typeof params.delete === "function") params.delete(key); else delete params[key];
+    });
+  });
+
+  // ---- Screen-reader announcements ---------------------------------------------------------------------------
+  function announce(text) {
+    const region = document.getElementById("live-status");
+    if (!region || !text) return;
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  function announceResults(root) {
+    const results = root.id === "results" ? root : root.querySelector && root.querySelector("#results");
+    if (!results) return;
+    const error = results.querySelector("#question-error .fw-semibold");
+    const summary = results.querySelector("#range-summary");
+    const empty = results.querySelector("#empty-state .h5");
+    const text = error || summary || empty;
+    if (text) announce(text.textContent.replace(/\s+/g, " ").trim() + (summary ? " rows" : ""));
+  }
+
+  // ---- Times: relative age next to the absolute time, exact time on hover -------------------------------------
+  const UNITS = [
+    [60, "s", 1], [3600, "min", 60], [86400 * 1.5, "h", 3600], [86400 * 45, "d", 86400], [Infinity, "mo", 2592000],
+  ];
+
+  function relative(date, now) {
+    const seconds = Math.round((now - date) / 1000);
+    const ahead = seconds < 0;
+    const abs = Math.abs(seconds);
+    if (abs < 45) return "just now";
+    for (const [limit, unit, size] of UNITS) {
+      if (abs < limit) {
+        const n = Math.max(1, Math.round(abs / size));
+        return ahead ? "in " + n + " " + unit : n + " " + unit + " ago";
+      }
+    }
+    return "";
+  }
+
+  function paintTimes(root) {
+    const now = Date.now();
+    root.querySelectorAll(".log-table time[datetime], #timeline time[datetime]").forEach(function (time) {
+      const date = new Date(time.getAttribute("datetime"));
+      if (isNaN(date)) return;
+      let label = time.nextElementSibling;
+      if (!label || !label.classList.contains("time-rel")) {
+        label = document.createElement("span");
+        label.className = "time-rel";
+        time.after(label);
+      }
+      label.textContent = relative(date, now);
+      if (!time.title) time.title = time.getAttribute("datetime");
+    });
+  }
+  setInterval(function () { paintTimes(document); }, 60000);
+
+  // ---- Long values: full text on hover where CSS cut it short -----------------------------------------------
+  // Cells are capped narrow so wide tables stay readable; a table that still fits when they are wider gets them.
+  function fitTables(root) {
+    root.querySelectorAll(".results-table .log-table").forEach(function (table) {
+      const box = table.closest(".results-table");
+      table.classList.add("roomy");
+      if (table.scrollWidth > box.clientWidth) table.classList.remove("roomy");
+    });
+  }
+
+  function titleTruncated(root) {
+    root.querySelectorAll(".log-table code.preview").forEach(function (code) {
+      if (/^\s*[[{]/.test(code.textContent)) code.classList.add("preview-json");
+    });
+    root.querySelectorAll(".log-table td, .log-table code.preview").forEach(function (cell) {
+      if (cell.title || cell.scrollWidth <= cell.clientWidth + 1) return;
+      const inner = cell.querySelector("[title]");
+      const text = cell.textContent.replace(/\s+/g, " ").trim();
+      if (text && !inner) cell.title = text;
+    });
+  }
+
+  // ---- JSON blocks: syntax colours, keyboard-scrollable ----------------------------------------------------
+  const TOKEN = /("(?:\\.|[^"\\])*")(\s*:)?|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false|null)\b/g;
+
+  function span(className, text) {
+    const node = document.createElement("span");
+    node.className = className;
+    node.textContent = text;
+    return node;
+  }
+
+  // Hand-written because a highlighting library (highlight.js, Prism) would add 30-100 kB for one grammar whose
+  // tokens are four regular expressions; it only wraps text nodes, so the copied text stays exactly the JSON.
+  function highlightJson(pre) {
+    const text = pre.textContent;
+    if (pre.dataset.highlighted || text.length > 200000 || !/^\s*[[{]/.test(text)) return;
+    const out = document.createDocumentFragment();
+    let last = 0;
+    text.replace(TOKEN, function (match, string, colon, number, literal, offset) {
+      if (offset > last) out.appendChild(document.createTextNode(text.slice(last, offset)));
+      if (string && colon) {
+        out.appendChild(span("json-key", string));
+        out.appendChild(document.createTextNode(colon));
+      } else if (string) {
+        out.appendChild(span("json-string", string));
+      } else if (number) {
+        out.appendChild(span("json-number", number));
+      } else {
+        out.appendChild(span("json-literal", literal));
+      }
+      last = offset + match.length;
+      return match;
+    });
+    if (last < text.length) out.appendChild(document.createTextNode(text.slice(last)));
+    pre.textContent = "";
+    pre.appendChild(out);
+    pre.dataset.highlighted = "1";
+  }
+
+  function enhanceBlocks(root) {
+    root.querySelectorAll("pre.json-block").forEach(highlightJson);
+    root.querySelectorAll("pre.json-block, pre.text-block").forEach(function (pre) {
+      if (!pre.hasAttribute("tabindex")) pre.setAttribute("tabindex", "0");
+    });
+  }
+
+  // ---- Progress bars whose width comes from data-progress (no inline style attributes) -----------------------
   function paintProgress(root) {
-    (root || document).querySelectorAll("[data-progress]").forEach(function (bar) {
+    root.querySelectorAll("[data-progress]").forEach(function (bar) {
       bar.style.width = Math.max(0, Math.min(100, Number(bar.dataset.progress) || 0)) + "%";
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { paintProgress(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { paintProgress(event.target); });
+
+  function enhance(root) {
+    if (!root || !root.querySelectorAll) return;
+    paintProgress(root);
+    paintTimes(root);
+    enhanceBlocks(root);
+    fitTables(root);
+    titleTruncated(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  let resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () { fitTables(document); titleTruncated(document); }, 150);
+  });
+
+  // ---- htmx: in-place results ------------------------------------------------------------------------------
+  let pagerRel = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const link = event.detail.elt;
+    pagerRel = link && link.matches && link.matches(".pager a[rel]") ? link.getAttribute("rel") : null;
+  });
+
+  document.addEventListener("htmx:load", function (event) { enhance(event.detail.elt); });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const results = document.getElementById("results");
+    if (!results || (!results.contains(event.detail.elt) && event.detail.elt !== results)) return;
+    announceResults(results);
+    // Keyboard paging: keep focus on the pager so Enter pages on; otherwise on the summary of what changed.
+    if (pagerRel) {
+      const again = results.querySelector('.pager a[rel="' + pagerRel + '"]') || results.querySelector("#range-summary");
+      if (again) again.focus();
+      pagerRel = null;
+    }
+  });
+
+  // A failed in-place request says so instead of leaving the old rows looking current.
+  function showRequestError(message) {
+    const results = document.getElementById("results");
+    if (!results) return;
+    let alert = document.getElementById("request-error");
+    if (!alert) {
+      alert = document.createElement("div");
+      alert.id = "request-error";
+      alert.className = "alert alert-danger";
+      alert.setAttribute("role", "alert");
+      results.before(alert);
+    }
+    alert.textContent = message;
+  }
+  document.addEventListener("htmx:beforeSwap", function () {
+    const alert = document.getElementById("request-error");
+    if (alert) alert.remove();
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    const status = event.detail.xhr ? event.detail.xhr.status : "";
+    showRequestError("The results could not be loaded (HTTP " + status + "). Reload the page or try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showRequestError("The server could not be reached. Check the connection and try again.");
+  });
 })();

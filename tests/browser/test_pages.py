@@ -1,0 +1,149 @@
+"""Every page of the console at a laptop and a phone width: a screenshot for docs/screenshots/ and an axe-core check.
+
+No page may have a serious or critical accessibility violation; the full axe results (minor ones included) are
+written to docs/screenshots/axe-results.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP, MOBILE, SCREENSHOT_DIR, blocking, run_axe
+
+pytestmark = pytest.mark.browser
+
+DETAILS = "#results table a.btn:text-is('Details')"
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A page to capture: where it is, who looks at it, and what must be on it before the picture is taken."""
+
+    name: str
+    path: str
+    user: str | None = "super_admin"
+    follow: str | None = None  # open the first link matching this selector on ``path`` (a details page)
+    ready: str = "main h1"
+    full_page: bool = False  # details pages are captured whole, lists at the size of the screen
+
+
+SCREENS = [
+    Screen("login", "/login/", user=None),
+    Screen("home", "/", ready="#common-questions"),
+    Screen("audit", "/monitoring/audit/", ready="#results table"),
+    Screen(
+        "audit-question", "/monitoring/audit/?q=who+modified+the+google+provider+last+week", ready="#interpretation"
+    ),
+    Screen(
+        "audit-detail",
+        "/monitoring/audit/?q=action+is+update+IdentityProvider+and+target+contains+google",
+        follow=DETAILS,
+        ready="#diff-rendered",
+        full_page=True,
+    ),
+    Screen("audit-restore", "/monitoring/audit/restore/", ready="#archive"),
+    Screen("events", "/monitoring/events/", ready="#results table"),
+    Screen("events-question", "/monitoring/events/?q=show+failed+logins+from+IP+192.168.1.1", ready="#interpretation"),
+    Screen("events-question-error", "/monitoring/events/?q=evnt+type+is+login", ready="#question-error"),
+    Screen("events-empty", "/monitoring/events/?preset=today&search=nobody%40nowhere.example", ready="#empty-state"),
+    Screen(
+        "event-detail",
+        "/monitoring/events/?q=failed+logins+for+user%40example.com",
+        follow=DETAILS,
+        ready="[data-field=details]",
+        full_page=True,
+    ),
+    Screen("jobs", "/monitoring/jobs/?preset=last30", ready="#results table"),
+    Screen(
+        "job-detail",
+        "/monitoring/jobs/?q=the+job+name+is+%22audit+log+trim%22+and+status+is+failed",
+        follow=DETAILS,
+        ready=".stacktrace",
+        full_page=True,
+    ),
+    Screen("notifications", "/monitoring/notifications/", ready="#results table"),
+    Screen(
+        "notification-detail",
+        "/monitoring/notifications/?q=recipient+is+user%40example.com+and+status+is+failed",
+        follow=DETAILS,
+        ready="[data-field=body]",
+        full_page=True,
+    ),
+    Screen("sessions", "/monitoring/sessions/", ready="#results table"),
+    Screen(
+        "session-detail",
+        "/monitoring/sessions/?q=status+is+active",
+        follow=DETAILS,
+        ready="[data-field=details]",
+        full_page=True,
+    ),
+    Screen("grants", "/monitoring/grants/", ready="#results table"),
+    Screen(
+        "grant-detail",
+        "/monitoring/grants/?q=status+is+active",
+        follow=DETAILS,
+        ready="[data-field=details]",
+        full_page=True,
+    ),
+    Screen(
+        "session-revoke-confirm",
+        "/monitoring/sessions/?q=status+is+active",
+        follow="#results .revoke-link",
+        ready="#confirm-revoke",
+        full_page=True,
+    ),
+    Screen("user-view", "/monitoring/users/user@example.com/", ready="#timeline"),
+    Screen("user-contain-confirm", "/monitoring/users/user@example.com/?confirm=all", ready="#confirm-revoke-all"),
+    Screen("client-view", "/monitoring/clients/auth%20ui/", ready="#timeline"),
+    Screen("insights", "/monitoring/insights/"),
+    Screen("insights-rules", "/monitoring/insights/rules/"),
+    Screen("insights-settings", "/monitoring/insights/settings/"),
+    Screen("review", "/monitoring/review/"),
+]
+
+
+def open_screen(page: Any, screen: Screen) -> None:
+    page.goto(screen.path)
+    if screen.follow:
+        link = page.locator(screen.follow).first
+        expect(link).to_be_visible()
+        page.goto(link.get_attribute("href"))
+    expect(page.locator(screen.ready).first).to_be_visible()
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=[s.name for s in SCREENS])
+def test_page_screenshots_and_accessibility(console, axe_report, screen: Screen) -> None:
+    page = console.page(screen.user)
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    problems = {}
+    for label, viewport in (("desktop", DESKTOP), ("mobile", MOBILE)):
+        page.set_viewport_size(viewport)
+        open_screen(page, screen)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], (
+            f"{screen.name} scrolls sideways at {viewport['width']} px"
+        )
+        page.screenshot(path=str(SCREENSHOT_DIR / f"{screen.name}-{label}.png"), full_page=screen.full_page)
+        violations = run_axe(page)
+        axe_report[f"{screen.name} ({label})"] = {
+            "url": page.url.removeprefix(console.server.url),
+            "violations": violations,
+        }
+        if blocking(violations):
+            problems[label] = blocking(violations)
+    assert not problems, f"serious or critical axe violations on {screen.name}: {problems}"
+
+
+def test_readme_links_every_screenshot() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [
+        f"docs/screenshots/{screen.name}-{label}.png"
+        for screen in SCREENS
+        for label in ("desktop", "mobile")
+        if f"(docs/screenshots/{screen.name}-{label}.png)" not in readme
+    ]
+    assert not missing, f"README's Screenshots section lacks {missing}"
