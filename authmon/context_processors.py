@@ -18,5 +18,6 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "menu_kinds": list(registry.kinds()),
         "active_tenant": getattr(request, "tenant", None),
         "can_switch_tenant": has_perm(user, Perm.SWITCH_TENANT),
+        "can_set_retention": has_perm(user, Perm.SET_RETENTION),
         "switch_tenants": Tenant.objects.only("slug", "name") if has_perm(user, Perm.SWITCH_TENANT) else [],
     }

@@ -42,3 +42,11 @@ def test_others_cannot_set_retention(client, tenant_a, role):
     login(client, tenant_a, role)
     assert client.get(reverse("retention")).status_code == 403
     assert client.post(reverse("retention"), form_data()).status_code == 403
+
+
+def test_retention_link_only_for_super_admin(client, tenant_a):
+    login(client, tenant_a, Role.TENANT_ADMIN)
+    assert reverse("retention") not in client.get("/").content.decode()
+    client.logout()
+    login(client, tenant_a, Role.SUPER_ADMIN)
+    assert reverse("retention") in client.get("/").content.decode()
