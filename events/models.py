@@ -19,7 +19,11 @@ class EventType(models.TextChoices):
 
 
 class EventLog(TenantOwned):
-    """One authentication event (login, failure, MFA, reset, lockout...) as the identity service saw it."""
+    """One authentication event (login, failure, MFA, reset, lockout...) as the identity service saw it.
+
+    On PostgreSQL the table is partitioned by month on ``created_on`` (``authmon/partitions.py``, docs/scaling.md):
+    a new unique constraint must include ``created_on``, and the ``(tenant, external_id)`` one lives in a key table.
+    """
 
     event_type = models.CharField(max_length=32, choices=EventType.choices)
     client_name = models.CharField(max_length=200, blank=True)

@@ -24,7 +24,11 @@ class Category(models.TextChoices):
 
 
 class NotificationLog(TenantOwned):
-    """One e-mail the identity service sent (or tried to), with its delivery status."""
+    """One e-mail the identity service sent (or tried to), with its delivery status.
+
+    On PostgreSQL the table is partitioned by month on ``timestamp`` (``authmon/partitions.py``, docs/scaling.md):
+    a new unique constraint must include ``timestamp``, and the ``(tenant, external_id)`` one lives in a key table.
+    """
 
     subject = models.CharField(max_length=500)
     recipient = models.CharField(max_length=254)
