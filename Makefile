@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ROWS ?= 20000
 
-.PHONY: install demo test lint format migrate serve bench clean browsers
+.PHONY: install demo test lint format migrate serve bench bench-smoke clean browsers
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,17 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The benchmark (bench/README.md): creates and loads a PostgreSQL database, measures, prints a table and writes JSON.
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--reuse --only pages".
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# A small end-to-end run of the same harness (CI): 100,000 events, 10,000 of each other kind, in its own database.
+bench-smoke: install
+	$(BIN)/python -m bench --events 100000 --others 10000 --repeat 3 --database authmon_bench_smoke \
+		--export-rows 10000 --ingest-rows 10000 --restore-rows 10000 \
+		--json $${BENCH_JSON:-/tmp/authmon-bench-smoke.json} $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -29,6 +29,7 @@ import math
 import re
 from typing import Annotated, Any, Literal, Union
 
+import orjson
 from django.apps import apps
 from django.conf import settings
 from django.core import signing
@@ -237,7 +238,25 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# orjson turns integers beyond 64 bits into floats: text with a run of 19 or more digits (anywhere, strings too)
+# goes to the standard parser, which keeps them exact. Found by mapping every digit to "0" and everything else to
+# a space and searching for nineteen "0"s, some ten times faster than a regular expression on a large batch.
+_DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
 def _loads(text: str) -> Any:
+    """Parse one JSON document: with orjson, and with the standard parser for anything orjson refuses.
+
+    orjson is several times faster on a batch; whatever it refuses (malformed text, NaN, 1e999, lone surrogates,
+    more than one document) is parsed again by ``json``, so that the error message and the NDJSON sniffing are
+    exactly the standard parser's.
+    """
+    if _LONG_NUMBER not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_ONLY):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
     return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
 
 

@@ -2,7 +2,15 @@
 
 Validation comes first and is all-or-nothing: every record is checked against a schema generated from the kind's
 model (:func:`record_schema`), and one bad record rejects the batch with an error per problem (index, field,
-message). Only then is the batch stored, in one transaction, with ``bulk_create``.
+message). Only then is the batch stored, in one transaction.
+
+The path is built for batches of thousands (docs/scaling.md): a valid batch is validated in one pydantic call over
+the whole list, with pydantic's own constraints standing in for Django's field checks where they are the same
+(text lengths; a dotted-quad IPv4 address), and only a batch with a problem is checked again record by record to
+word the errors. New rows of the append-only kinds (events, notifications, jobs) go to PostgreSQL with one
+``COPY ... FROM STDIN`` holding the validated values, the field defaults and the tenant, adapted as ``bulk_create``
+would adapt them; ``bulk_create`` stays for SQLite, for audit records (their hash-chain positions are assigned
+by ``AuditLogQuerySet.bulk_create`` under the chain head's lock) and for the upserted kinds.
 
 Idempotency and upserts (DESIGN sections 5 and 6):
 
@@ -17,7 +25,8 @@ Idempotency and upserts (DESIGN sections 5 and 6):
   and it has none yet.
 
 Concurrency: duplicates are found by querying before inserting, and the unique constraints on (tenant,
-external_id) and (tenant, upsert key) are the real guard. When a concurrent batch commits the same keys first
+external_id) and (tenant, upsert key) are the real guard (on partitioned tables the external_id key table, filled by
+a statement trigger that fires for COPY as for INSERT). When a concurrent batch commits the same keys first
 (PostgreSQL makes the second insert wait, then fail) the whole attempt is rolled back to its savepoint and re-run,
 now seeing the other batch's rows as duplicates or upsert targets. Upsert targets are locked with
 ``SELECT ... FOR UPDATE``. No lock is taken for batches without keys.
@@ -29,21 +38,35 @@ import datetime as dt
 import difflib
 import logging
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, OperationalError, models, transaction
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.db import IntegrityError, OperationalError, connections, models, router, transaction
+from django.db.models import NOT_PROVIDED
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    TypeAdapter,
+    create_model,
+)
 from pydantic import ValidationError as PydanticValidationError
 
 from authmon import registry
 from authmon.models import Tenant, TenantOwned
 from authmon.registry import LogKind
-from authmon.security.masking import mask_fields
+from authmon.security.masking import mask, mask_fields
 
 logger = logging.getLogger(__name__)
 
@@ -107,11 +130,18 @@ def _to_utc(value: dt.datetime) -> dt.datetime:
         raise ValueError("date-time is out of range") from None
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
 def _django_validators(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     """Run the model field's own normalisation and validators (e.g. IP address syntax) on a typed value."""
 
+    # Dotted-quad IPv4 text as written (no leading zeros) is what Django's to_python and validators make of it.
+    ipv4_as_is = isinstance(field, models.GenericIPAddressField) and field.protocol.lower() == "both"
+
     def check(value: Any) -> Any:
-        if value is None:
+        if value is None or (ipv4_as_is and _IPV4.fullmatch(value)):
             return value
         try:
             value = field.to_python(value)
@@ -121,6 +151,17 @@ def _django_validators(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
         return value
 
     return check
+
+
+def _plain_text(field: models.Field[Any, Any]) -> bool:
+    """Whether Django's own checks of a text field are exactly pydantic's ``max_length`` (and the NUL check).
+
+    Then the schema need not call back into Django for every value, which is most of validation's cost; a field
+    with any other validator or normalisation (an IP address, a custom validator) keeps the Django call.
+    """
+    if type(field).to_python not in (models.CharField.to_python, models.TextField.to_python):
+        return False
+    return all(isinstance(v, (MaxLengthValidator, ProhibitNullCharactersValidator)) for v in field.validators)
 
 
 def _annotation(field: models.Field[Any, Any]) -> tuple[Any, dict[str, Any]]:
@@ -140,7 +181,7 @@ def _annotation(field: models.Field[Any, Any]) -> tuple[Any, dict[str, Any]]:
     elif isinstance(field, models.IntegerField):
         annotation = Annotated[StrictInt, AfterValidator(_django_validators(field))]
     elif isinstance(field, (models.CharField, models.TextField, models.GenericIPAddressField)):
-        annotation = Annotated[str, AfterValidator(_django_validators(field))]
+        annotation = str if _plain_text(field) else Annotated[str, AfterValidator(_django_validators(field))]
         if field.max_length:
             constraints["max_length"] = field.max_length
         if not field.blank or field.null:
@@ -223,10 +264,14 @@ def _json_problem(value: Any, depth: int = 0) -> str | None:
     if isinstance(value, str):
         if "\x00" in value:
             return "Text must not contain NUL (\\u0000) characters."
+        if value.isascii():  # the common case, and no surrogate can hide in it
+            return None
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             return "Text contains an unpaired UTF-16 surrogate (invalid Unicode)."
+        return None
+    if value is None or type(value) is int or type(value) is bool:
         return None
     if depth > MAX_JSON_DEPTH:
         return f"JSON is nested more than {MAX_JSON_DEPTH} levels deep."
@@ -272,8 +317,49 @@ def _pydantic_errors(kind: LogKind, index: int, exc: PydanticValidationError) ->
         yield RecordError(index, name, message)
 
 
+@cache
+def _batch_adapter(name: str) -> TypeAdapter[list[BaseModel]]:
+    return TypeAdapter(list[_record_schema(name)])  # type: ignore[valid-type]
+
+
+@cache
+def _json_names(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.name for f in model._meta.concrete_fields if isinstance(f, models.JSONField))
+
+
+def _records_fast(kind: LogKind, records: list[Any]) -> list[_Record] | None:
+    """The whole batch validated in one pydantic call, or None when any record has a problem.
+
+    The common case, a valid batch, then costs one pass; a batch with a problem is checked again record by record
+    by :func:`records_validate`, which alone words the errors (so they are the same whichever path ran).
+    """
+    for raw in records:
+        if type(raw) is not dict:
+            return None
+        for name, value in raw.items():
+            if _json_problem(name) or _json_problem(value):
+                return None
+    adapter = _batch_adapter(kind.name)
+    try:
+        validated = adapter.validate_python(records)
+    except PydanticValidationError:
+        return None
+    json_names = _json_names(kind.model)
+    cleaned: list[_Record] = []
+    for index, (record, values) in enumerate(zip(validated, adapter.dump_python(validated), strict=True)):
+        for name in json_names:
+            if name in values:
+                values[name] = mask(values[name])  # secrets never reach storage
+        cleaned.append(_Record(index, values, frozenset(record.model_fields_set)))
+    return cleaned
+
+
 def records_validate(*, kind: LogKind, records: Iterable[Any]) -> list[_Record]:
     """Check every record of a batch; return them cleaned, or raise :class:`IngestValidationError` with all errors."""
+    records = records if isinstance(records, list) else list(records)
+    fast = _records_fast(kind, records)
+    if fast is not None:
+        return fast
     schema = record_schema(kind)
     cleaned: list[_Record] = []
     errors: list[RecordError] = []
@@ -303,8 +389,17 @@ def records_validate(*, kind: LogKind, records: Iterable[Any]) -> list[_Record]:
 
 
 def _existing(queryset: models.QuerySet[Any], field: str, values: Iterable[Any]) -> set[Any]:
+    """The ``values`` of ``field`` already stored in ``queryset``.
+
+    On PostgreSQL the values go as one array parameter (``= ANY(%s)``): a thousand separate placeholders cost more
+    to send and to plan than the look-up itself.
+    """
     found: set[Any] = set()
     values = list(dict.fromkeys(values))
+    if connections[queryset.db].vendor == "postgresql":
+        column = connections[queryset.db].ops.quote_name(queryset.model._meta.get_field(field).column)
+        known = RawSQL(f"{column} = ANY(%s)", (values,), output_field=models.BooleanField())  # noqa: S611
+        return set(queryset.filter(known).values_list(field, flat=True))
     for start in range(0, len(values), BATCH_SIZE):
         chunk = values[start : start + BATCH_SIZE]
         found.update(queryset.filter(**{f"{field}__in": chunk}).values_list(field, flat=True))
@@ -341,6 +436,94 @@ def _apply(row: TenantOwned, record: _Record, key: str) -> set[str]:
     return changed
 
 
+def _copy_columns(model: type[TenantOwned], db: str) -> list[models.Field[Any, Any]] | None:
+    """The columns COPY writes for new ``model`` rows (all but the serial id), or None where only ``bulk_create`` may.
+
+    COPY is for PostgreSQL and rows that are exactly their validated values plus field defaults: not for a model
+    whose queryset inserts its own way (audit records take their hash-chain positions in
+    ``AuditLogQuerySet.bulk_create``), fills fields from others (``compute_derived``), sets ``revoked_at`` or
+    computes values on insert.
+    """
+    if connections[db].vendor != "postgresql":
+        return None
+    if type(model._default_manager.get_queryset()).bulk_create is not models.QuerySet.bulk_create:
+        return None
+    if model.compute_derived is not TenantOwned.compute_derived or hasattr(model, "revoked_at"):
+        return None
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    if not isinstance(model._meta.pk, models.AutoField) or any(
+        f.db_default is not NOT_PROVIDED or getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        for f in fields
+    ):
+        return None
+    return fields
+
+
+_AS_IS = (
+    models.CharField,
+    models.TextField,
+    models.BooleanField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
+
+
+def _prepared(field: models.Field[Any, Any], db: str) -> Callable[[Any], Any] | None:
+    """How ``bulk_create`` turns a value of ``field`` into a query parameter, or None where it keeps the value.
+
+    On PostgreSQL the stock text, number and boolean fields keep validated values, and a date-time field keeps an
+    aware one; JSON and IP addresses get the backend's adapters without the general machinery around them; any
+    other field goes through its own ``get_db_prep_save``.
+    """
+    ops = connections[db].ops
+    if type(field) in _AS_IS:
+        return None
+    if type(field) is models.DateTimeField:
+        return lambda value: value if value is None or value.tzinfo else field.get_db_prep_save(value, connections[db])
+    if type(field) is models.JSONField:
+        return lambda value: None if value is None else ops.adapt_json_value(value, field.encoder)
+    if type(field) is models.GenericIPAddressField:
+        # Validated IPv4 text is the address as PostgreSQL reads it; IPv6 text goes through Django's normalisation.
+        return lambda value: (
+            value
+            if value and ":" not in value
+            else ops.adapt_ipaddressfield_value(field.get_prep_value(value) if value else value)
+        )
+    return lambda value: field.get_db_prep_save(value, connections[db])
+
+
+def _copy(kind: LogKind, tenant: Tenant, fields: list[models.Field[Any, Any]], fresh: list[_Record], db: str) -> None:
+    """Insert new rows with ``COPY ... FROM STDIN``: their validated values, field defaults and the tenant.
+
+    COPY fires the same triggers as INSERT (the partitioned tables' external_id key table), so a key that a
+    concurrent batch committed first fails here with the same unique violation, raised as Django's IntegrityError.
+    """
+    model = _model(kind)
+    connection = connections[db]
+    tenant_field = model._meta.get_field("tenant")
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+    names = [f.name for f in fields]
+    inputs = {f.name for f in input_fields(kind)}
+    defaults = [(i, f) for i, f in enumerate(fields) if f is not tenant_field and f.name not in inputs]
+    preparers = [(i, p) for i, f in enumerate(fields) if f is not tenant_field and (p := _prepared(f, db)) is not None]
+    tenant_at = fields.index(tenant_field)
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        for record in fresh:
+            values = record.values
+            row = [values.get(name) for name in names]
+            row[tenant_at] = tenant.pk  # the tenant_id column, as bulk_create stores it
+            for i, field in defaults:
+                row[i] = field.get_default()
+            for i, prepare in preparers:
+                row[i] = prepare(row[i])
+            copy.write_row(row)
+
+
 def _store(kind: LogKind, tenant: Tenant, records: list[_Record]) -> IngestResult:
     model = _model(kind)
     queryset = model.objects.for_tenant(tenant)
@@ -358,6 +541,9 @@ def _store(kind: LogKind, tenant: Tenant, records: list[_Record]) -> IngestResul
     created, duplicates, updated = 0, 0, 0
     seen_ids: set[str] = set()
     new_rows: list[TenantOwned] = []
+    db = router.db_for_write(model)
+    copy_columns = _copy_columns(model, db) if key is None else None
+    fresh: list[_Record] = []  # new rows for COPY
     dirty: dict[int, TenantOwned] = {}
     dirty_fields: set[str] = set()
     for record in records:
@@ -368,6 +554,10 @@ def _store(kind: LogKind, tenant: Tenant, records: list[_Record]) -> IngestResul
                 continue
             seen_ids.add(external_id)
         target = targets.get(record.values[key]) if key is not None else None
+        if target is None and copy_columns is not None:
+            fresh.append(record)
+            created += 1
+            continue
         if target is None:
             row = _build(kind, tenant, record.values)
             _mark_revoked(row, now)
@@ -388,6 +578,8 @@ def _store(kind: LogKind, tenant: Tenant, records: list[_Record]) -> IngestResul
             dirty[target.pk] = target
             dirty_fields |= changed
 
+    if fresh:
+        _copy(kind, tenant, copy_columns or [], fresh, db)
     model.objects.bulk_create(new_rows, batch_size=BATCH_SIZE)
     if dirty:
         model.objects.bulk_update(list(dirty.values()), sorted(dirty_fields), batch_size=BATCH_SIZE)

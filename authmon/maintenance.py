@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from audit.chain import chain_trim_bound
@@ -26,6 +26,12 @@ from authmon.registry import LogKind
 
 TRIM_BATCH = 5_000
 
+# Records no trim removes, whatever their age, by kind: a job that has not finished is still being worked on. The
+# SQL form guards partition drops (see ``partitions.partition_drop``); it is a constant, never user input.
+KEEP = {"jobs": Q(latest_status__in=["pending", "running"])}
+KEEP_SQL = {"jobs": "latest_status IN ('pending', 'running')"}
+KEEP_REASONS = {"jobs": "pending or running jobs"}
+
 
 @dataclass
 class TrimReport:
@@ -33,7 +39,8 @@ class TrimReport:
 
     ``deleted`` counts the tenant's rows removed by batched DELETEs. On PostgreSQL, ``dropped`` names the month
     partitions removed whole because every tenant's retention had passed them (they held every tenant's rows of
-    that month, about ``dropped_rows``); ``deferred`` names partitions that were due but whose table was busy.
+    that month, about ``dropped_rows``); ``deferred`` names partitions that were due but whose table was busy;
+    ``kept`` names partitions that were due but hold records no trim removes (jobs still pending or running).
     """
 
     deleted: dict[str, int] = field(default_factory=dict)
@@ -41,6 +48,7 @@ class TrimReport:
     dropped: dict[str, list[str]] = field(default_factory=dict)
     dropped_rows: dict[str, int] = field(default_factory=dict)
     deferred: dict[str, list[str]] = field(default_factory=dict)
+    kept: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
         parts = [f"{n:,} {kind}" for kind, n in self.deleted.items() if n]
@@ -54,6 +62,8 @@ class TrimReport:
             )
         for kind, names in self.deferred.items():
             text += f"; {kind} partition(s) {', '.join(names)} busy, dropped on a later run"
+        for kind, names in self.kept.items():
+            text += f"; {kind} partition(s) {', '.join(names)} kept: they hold {KEEP_REASONS[kind]}"
         if self.archives:
             text += f"; audit archived to {', '.join(self.archives)}"
         return text + "."
@@ -140,8 +150,8 @@ def tenant_trim(*, tenant: Tenant, now: dt.datetime | None = None, progress: Any
             path, _ = audit_archive(tenant=tenant, before=cutoff, progress=progress, up_to_seq=bound)
             if path is not None:
                 report.archives.append(path.name)
-        if kind.name == "jobs":
-            old = old.exclude(latest_status__in=["pending", "running"])
+        if kind.name in KEEP:
+            old = old.exclude(KEEP[kind.name])
         time_field = None
         if partitions.is_partitioned(kind.model):
             _partitions_drop(kind, report, now=now)
@@ -170,9 +180,12 @@ def _partitions_drop(kind: LogKind, report: TrimReport, *, now: dt.datetime) -> 
     if horizon is None:
         return
     for partition in partitions.partitions_past(kind.model._meta.db_table, before=horizon):
-        if partitions.partition_drop(partition, column=kind.time_field):
+        outcome = partitions.partition_drop(partition, column=kind.time_field, keep_where=KEEP_SQL.get(kind.name))
+        if outcome == "dropped":
             report.dropped.setdefault(kind.name, []).append(partition.name)
             report.dropped_rows[kind.name] = report.dropped_rows.get(kind.name, 0) + max(partition.rows_estimate, 0)
+        elif outcome == "kept":
+            report.kept.setdefault(kind.name, []).append(partition.name)
         else:
             report.deferred.setdefault(kind.name, []).append(partition.name)
 

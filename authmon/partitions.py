@@ -1,10 +1,10 @@
 """Monthly range partitions for the high-volume record tables on PostgreSQL (see docs/scaling.md).
 
-On PostgreSQL the events and notifications tables are ``PARTITION BY RANGE`` on their time field, one partition per
-calendar month (UTC) plus a default partition that catches whatever has no month partition yet. Django's model state
-does not change: ``id`` stays the primary key as far as the ORM knows, while the physical key is ``(id, time)``
-(a primary key of a partitioned table must contain the partition key). SQLite keeps plain tables; every function
-here is a no-op there.
+On PostgreSQL the events, notifications and job logs tables are ``PARTITION BY RANGE`` on their time field, one
+partition per calendar month (UTC) plus a default partition that catches whatever has no month partition yet. Django's
+model state does not change: ``id`` stays the primary key as far as the ORM knows, while the physical key is ``(id,
+time)`` (a primary key of a partitioned table must contain the partition key). SQLite keeps plain tables; every
+function here is a no-op there.
 
 The one contract partitioning breaks is the unique ``(tenant, external_id)`` idempotency key: a unique index on a
 partitioned table must contain the partition key too. It is kept by a small side table, ``<table>_ingest_key``
@@ -256,22 +256,36 @@ def partitions_ensure(*, now: dt.datetime | None = None, months_ahead: int = MON
 # --------------------------------------------------------------------------------------- dropping partitions
 
 
-def partition_drop(partition: Partition, *, column: str) -> bool:
+class _Kept(Exception):
+    """Raised inside the drop's transaction to undo the detach: the partition holds rows that must stay."""
+
+
+def partition_drop(partition: Partition, *, column: str, keep_where: str | None = None) -> str:
     """Detach and drop one month partition (every tenant's rows of that month) and its external_id keys.
 
-    The caller decides that the month is past every tenant's retention. Dropping a table fires no delete trigger,
-    so the month's idempotency keys are deleted here (then the same external_id can be ingested again, as after a
-    row-by-row delete). That is the bulk of the work, so it happens first, without the table lock: meanwhile ingest
-    still finds the month's records by its own look-up and counts them as duplicates. Detach and drop then hold the
-    table's exclusive lock for milliseconds. Returns False, leaving the partition in place, when that lock could not
-    be taken within ``LOCK_TIMEOUT``; the next trim tries again.
+    The caller decides that the month is past every tenant's retention. ``keep_where`` is an SQL condition on the
+    partition's rows (built by the caller from constants, never from user input) for rows that no trim may remove,
+    such as jobs still pending or running: a partition holding one is left in place ("kept"), checked before
+    anything is removed and again under the table lock, after the detach.
+
+    Dropping a table fires no delete trigger, so the month's idempotency keys are deleted here (then the same
+    external_id can be ingested again, as after a row-by-row delete). That is the bulk of the work, so it happens
+    first, without the table lock: meanwhile ingest still finds the month's records by its own look-up and counts
+    them as duplicates. Detach and drop then hold the table's exclusive lock for milliseconds. Returns "dropped",
+    "kept", or "busy" (the partition stays) when that lock could not be taken within ``LOCK_TIMEOUT``; the next trim
+    tries again.
     """
     if partition.is_default or partition.start is None or partition.end is None:
         raise ValueError("Only month partitions can be dropped.")
     keys = key_table_name(partition.table)
     in_range = f"{_q(column)} >= {_literal(partition.start)} AND {_q(column)} < {_literal(partition.end)}"
+    kept_rows = f"SELECT EXISTS (SELECT 1 FROM {_q(partition.name)} WHERE {keep_where})" if keep_where else ""
     with connection.cursor() as cursor:
         has_keys = _has_table(cursor, keys)
+        if kept_rows and _has_table(cursor, partition.name):
+            cursor.execute(kept_rows)
+            if cursor.fetchone()[0]:
+                return "kept"
     if has_keys:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {_q(keys)} WHERE {in_range}")
@@ -280,16 +294,35 @@ def partition_drop(partition: Partition, *, column: str) -> bool:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
             if not _has_table(cursor, partition.name):  # another trim dropped it meanwhile
-                return True
+                return "dropped"
             cursor.execute(f"ALTER TABLE {_q(partition.table)} DETACH PARTITION {_q(partition.name)}")
+            if kept_rows:  # a row to keep arrived since the first look: undo the detach
+                cursor.execute(kept_rows)
+                if cursor.fetchone()[0]:
+                    raise _Kept
             cursor.execute(f"DROP TABLE {_q(partition.name)}")
             if has_keys:  # keys of records written to the month since the first pass
                 cursor.execute(f"DELETE FROM {_q(keys)} WHERE {in_range}")
+    except _Kept:
+        _keys_restore(partition, column=column)
+        return "kept"
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) != "55P03":
             raise
-        return False
-    return True
+        return "busy"
+    return "dropped"
+
+
+def _keys_restore(partition: Partition, *, column: str) -> None:
+    """Put back the keys of a partition that turned out to be kept after its keys were deleted."""
+    keys = key_table_name(partition.table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if _has_table(cursor, keys):
+            cursor.execute(
+                f"INSERT INTO {_q(keys)} (tenant_id, external_id, {_q(column)}) "
+                f"SELECT tenant_id, external_id, {_q(column)} FROM {_q(partition.name)} "
+                "WHERE external_id IS NOT NULL ORDER BY 1, 2 ON CONFLICT DO NOTHING"
+            )
 
 
 # ------------------------------------------------------------------------------ converting a table (migrations)

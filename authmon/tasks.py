@@ -121,6 +121,7 @@ def trim_run_task(context: JobContext) -> str:
         "dropped_partitions": report.dropped,
         "dropped_rows_estimate": report.dropped_rows,
         "deferred_partitions": report.deferred,
+        "kept_partitions": report.kept,
     }
     JobLog.objects.filter(pk=context.job.pk).update(details=context.job.details)
     return report.summary()

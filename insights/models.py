@@ -135,7 +135,10 @@ class AlertMark(models.Model):
     objects = TenantQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["rule", "fingerprint"], name="insights_mark_rule_fp_uniq")]
+        # The tenant leads every tenant-owned unique key, so the table can be distributed by tenant (docs/scaling.md).
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "rule", "fingerprint"], name="insights_mark_tenant_rule_fp_uniq")
+        ]
 
     def __str__(self) -> str:
         return f"{self.detection}: {self.subject}"

@@ -387,7 +387,11 @@ def alert_deliver(*, rule: AlertRule, finding: Finding, now: dt.datetime | None 
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            mark = AlertMark.objects.select_for_update().filter(rule=rule, fingerprint=finding.fingerprint).first()
+            mark = (
+                AlertMark.objects.select_for_update()
+                .filter(tenant_id=rule.tenant_id, rule=rule, fingerprint=finding.fingerprint)
+                .first()
+            )
             if mark is not None and (
                 now - mark.last_alerted_at < dt.timedelta(minutes=rule.cooldown_minutes)
                 or finding.last_seen <= mark.last_evidence_at

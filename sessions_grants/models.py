@@ -183,8 +183,12 @@ class RevocationDelivery(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # The tenant is part of the key so that the table can be distributed by tenant (docs/scaling.md); it comes
+        # last because the deliveries are looked up by (record_type, record_id), which this index serves.
         constraints = [
-            models.UniqueConstraint(fields=["record_type", "record_id"], name="revocation_delivery_record_uniq")
+            models.UniqueConstraint(
+                fields=["record_type", "record_id", "tenant"], name="revocation_delivery_record_tenant_uniq"
+            )
         ]
 
     def __str__(self) -> str:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from audit.services import audit_record
 from authmon import exports, registry
 from authmon.daterange import PRESETS
-from authmon.paging import CursorError, paginate
+from authmon.paging import CursorError, paginate, total_measure
 from authmon.permissions import Perm, has_perm
 from authmon.registry import LogKind
 from authmon.restore import RestoreError, archive_read, archive_verify
@@ -70,7 +70,7 @@ def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
     if not has_perm(request.user, Perm.VIEW, kind.name):
         raise PermissionDenied
     search = log_search(kind, request.user, request.GET)
-    page = None
+    page = total = None
     if search.runnable:
         cursor = request.GET.get("cursor") or None
         try:
@@ -78,6 +78,8 @@ def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
         except CursorError as exc:
             search.errors.append(str(exc))
             page = paginate(search.queryset, sort=search.sort, cursor=None, per_page=PER_PAGE)
+        if page.rows:
+            total = total_measure(search.queryset, page=page)
     table = kind.table(page.rows if page else [], order_by=search.sort, request=request)
     hidden = hidden_columns(request.user, kind)
     forbidden = {
@@ -95,6 +97,7 @@ def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
         "kind": kind,
         "search": search,
         "page": page,
+        "total": total,
         "table": table,
         "all_columns": [
             (c.name, c.header, c.name not in hidden) for c in table.columns.iterall() if c.name not in forbidden

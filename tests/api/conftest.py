@@ -33,7 +33,7 @@ class ApiClient(Client):
         kwargs.setdefault("content_type", "application/json")
         return self.post(f"/api/v1/{kind}/", data=body, **kwargs)
 
-    def list(self, kind: str, **params: Any):
+    def list(self, kind: str, /, **params: Any):
         return self.get(f"/api/v1/{kind}/", params)
 
 
