@@ -134,15 +134,18 @@ def _build(kind: LogKind, tenant: Tenant, index: int, record: Any) -> Any:
 
 
 def archive_restore(*, raw: bytes, tenant: Tenant, kind_name: str = "audit", progress: Any = None) -> RestoreResult:
-    """Verify and import an archive into ``tenant``; all or nothing."""
+    """Verify and import an archive into ``tenant``; all or nothing.
+
+    Records become model instances a batch at a time, inside the one transaction: a record found invalid late in
+    a large archive rolls back everything before it, and memory holds one batch of instances, not the archive's.
+    """
     data = archive_read(raw)
     kind, records = archive_verify(data, tenant=tenant, kind_name=kind_name)
-    objects = [_build(kind, tenant, i, r) for i, r in enumerate(records)]
     model = kind.model
     created = duplicates = 0
     with transaction.atomic():
-        for start in range(0, len(objects), BATCH):
-            batch = objects[start : start + BATCH]
+        for start in range(0, len(records), BATCH):
+            batch = [_build(kind, tenant, start + i, r) for i, r in enumerate(records[start : start + BATCH])]
             ids = [o.pk for o in batch]
             ext = [o.external_id for o in batch if o.external_id]
             owners = dict(model.objects.filter(pk__in=ids).values_list("pk", "tenant_id"))
@@ -157,7 +160,7 @@ def archive_restore(*, raw: bytes, tenant: Tenant, kind_name: str = "audit", pro
             created += len(fresh)
             duplicates += len(batch) - len(fresh)
             if progress:
-                progress(start + len(batch), len(objects))
+                progress(start + len(batch), len(records))
         if created and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 for sql in connection.ops.sequence_reset_sql(no_style(), [model]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 
@@ -181,3 +182,21 @@ def test_large_export_runs_as_job_and_downloads(
     client.logout()
     login(client, tenant_a, Role.AUDITOR)
     assert client.get(reverse("jobs:joblog_download", args=[job.pk])).status_code == 403
+
+
+def test_a_bad_record_in_a_later_batch_rolls_back_the_earlier_ones(client, tenant_a, monkeypatch):
+    events = registry.get("events")
+    rows = [sample_record(events, tenant_a, f"late{i}", external_id=f"late-{i}") for i in range(5)]
+    login(client, tenant_a, Role.SUPER_ADMIN)
+    response = client.get(events.export_url, {"format": "json", "preset": "all", "search": "late"})
+    data = json.loads(b"".join(response.streaming_content))
+    assert data["header"]["count"] == 5
+    events.model.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    data["records"][4]["event_type"] = "not-a-type"  # invalid, yet sealed again so only validation can refuse it
+    digest = hashlib.sha256(b"".join(exports.canonical(r).encode() + b"\n" for r in data["records"])).hexdigest()
+    data["seal"] = exports.sign(data["header"], digest)
+    monkeypatch.setattr("authmon.restore.BATCH", 2)  # the bad record is in the third batch
+
+    with pytest.raises(RestoreError, match="Record 4 is invalid"):
+        archive_restore(raw=json.dumps(data).encode(), tenant=tenant_a, kind_name="events")
+    assert not events.model.objects.filter(pk__in=[r.pk for r in rows]).exists()
