@@ -378,9 +378,9 @@ def test_a_concurrent_insert_of_the_same_keys_is_retried_as_duplicates(tenant_a,
     real = ingest._existing
     calls = []
 
-    def blind_once(queryset, field, values):
+    def blind_once(queryset, field, values, **kwargs):
         calls.append(field)
-        return set() if len(calls) == 1 else real(queryset, field, values)
+        return set() if len(calls) == 1 else real(queryset, field, values, **kwargs)
 
     monkeypatch.setattr(ingest, "_existing", blind_once)
     result = records_ingest(kind="notifications", tenant=tenant_a, records=batch)
