@@ -362,10 +362,37 @@ def _key_table_install(schema_editor: BaseDatabaseSchemaEditor, table: str, colu
     for event, body in bodies.items():
         function = _q(f"{keys}_{event}")
         run(f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NULL; END $$")
+        if event in KEY_JOIN_EVENTS:
+            _key_join_settings(run, function, on=True)
         run(
             f"CREATE TRIGGER {_q(f'{keys}_{event}')} AFTER {event.upper()} ON {_q(table)} {referencing[event]} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
         )
+
+
+# The delete and update triggers join the statement's rows (a transition table, which has no statistics) to the key
+# table. Left to itself the planner hashes the whole key table for every statement: 2.7 s per batch of 5,000 deleted
+# rows with 11 million keys (measured), which made a batched trim of one tenant's month take minutes. Probing the
+# key table's unique index once per row costs milliseconds, so these functions plan without hash or merge joins.
+KEY_JOIN_EVENTS = ("delete", "update")
+_KEY_JOIN_SETTINGS = ("enable_hashjoin", "enable_mergejoin")
+
+
+def _key_join_settings(run: Any, function: str, *, on: bool) -> None:
+    for name in _KEY_JOIN_SETTINGS:
+        run(f"ALTER FUNCTION {function}() SET {name} = off" if on else f"ALTER FUNCTION {function}() RESET {name}")
+
+
+def key_triggers_tune(schema_editor: BaseDatabaseSchemaEditor, table: str, *, on: bool = True) -> None:
+    """Give an existing key table's join triggers the planner settings new ones are created with (a migration)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    keys = key_table_name(table)
+    with schema_editor.connection.cursor() as cursor:
+        for event in KEY_JOIN_EVENTS:
+            cursor.execute("SELECT to_regproc(%s)", [f"{keys}_{event}"])
+            if cursor.fetchone()[0] is not None:
+                _key_join_settings(schema_editor.execute, _q(f"{keys}_{event}"), on=on)
 
 
 def _key_table_remove(schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:

@@ -1,0 +1,31 @@
+# No index on tenant alone (every index starts with it); key-table join triggers plan index probes (docs/scaling.md).
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+from authmon.partitions import key_triggers_tune
+
+
+def tune(apps, schema_editor):
+    key_triggers_tune(schema_editor, "jobs_joblog")
+
+
+def untune(apps, schema_editor):
+    key_triggers_tune(schema_editor, "jobs_joblog", on=False)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('authmon', '0001_initial'),
+        ('jobs', '0003_partition_by_month'),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name='joblog',
+            name='tenant',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authmon.tenant'),
+        ),
+        migrations.RunPython(tune, untune),
+    ]

@@ -1,0 +1,31 @@
+# No index on tenant alone (every index starts with it); key-table join triggers plan index probes (docs/scaling.md).
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+from authmon.partitions import key_triggers_tune
+
+
+def tune(apps, schema_editor):
+    key_triggers_tune(schema_editor, "notifications_notificationlog")
+
+
+def untune(apps, schema_editor):
+    key_triggers_tune(schema_editor, "notifications_notificationlog", on=False)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('authmon', '0001_initial'),
+        ('notifications', '0003_trigram_search'),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name='notificationlog',
+            name='tenant',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authmon.tenant'),
+        ),
+        migrations.RunPython(tune, untune),
+    ]
