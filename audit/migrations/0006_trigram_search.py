@@ -8,7 +8,8 @@ and subject (pg_trgm on PostgreSQL 14+ answers equality). SQLite has no such ind
 
 from django.db import migrations
 
-TABLE = "audit_auditlog"
+from authmon.migration_ops import trigram_indexes
+
 INDEXES = {
     "audit_action_trgm": "action",
     "audit_target_trgm": "target",
@@ -18,22 +19,7 @@ INDEXES = {
 }
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for name, column in INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX {name} ON {TABLE} USING gin ((UPPER({column}::text)) gin_trgm_ops)")
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0005_immutability_triggers")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [trigram_indexes("audit_auditlog", INDEXES)]

@@ -6,25 +6,12 @@ has no such index type.
 
 from django.db import migrations
 
+from authmon.migration_ops import trigram_indexes
+
 INDEXES = {"jobs_name_trgm": "job_name"}
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for name, column in INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX {name} ON jobs_joblog USING gin ((UPPER({column}::text)) gin_trgm_ops)")
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):
     dependencies = [("jobs", "0001_initial")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [trigram_indexes("jobs_joblog", INDEXES)]
