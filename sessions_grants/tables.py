@@ -1,7 +1,6 @@
 from typing import Any
 
 import django_tables2 as tables
-from django.urls import reverse
 from django.utils.html import format_html
 
 from authmon.tables import (
@@ -14,6 +13,7 @@ from authmon.tables import (
     ShortIdColumn,
     StatusColumn,
     TimeColumn,
+    record_url,
 )
 from sessions_grants.models import AccessStatus, Grant, Session
 
@@ -44,7 +44,7 @@ class ConfirmRevokeColumn(RevokeColumn):
         return format_html(
             '<a class="btn btn-outline-danger btn-sm py-0 revoke-link" href="{}?confirm=revoke#confirm-revoke" '
             'title="Revoke">{}<span class="visually-hidden">Revoke {}</span></a>',
-            reverse(kind.url_name("detail"), args=[record.pk]),
+            record_url(kind.url_name("detail"), record.pk),
             TRASH_ICON,
             record,
         )
