@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.dateparse import parse_datetime
 
 if TYPE_CHECKING:
@@ -401,6 +401,28 @@ def chain_purge(queryset: models.QuerySet[Any]) -> int:
         for start in range(0, len(pks), 5_000):
             deleted += AuditLog.objects.filter(pk__in=pks[start : start + 5_000])._raw_delete(queryset.db)
     return deleted
+
+
+def chain_anchor_move(*, tenant_id: int, seq: int) -> None:
+    """Move the tenant's trim anchor forward to ``seq``, signed, before its records go with a dropped partition.
+
+    The caller (the trim's partition drop, ``authmon.maintenance``) has checked that positions up to ``seq`` are a
+    prefix of the chain that is all in months being dropped, and archived them. Until the partition is actually
+    dropped its records sit at or below the anchor, where ``chain_verify`` accepts them as restored ones, so the
+    drop may be deferred to a later run without breaking the chain.
+    """
+    from audit.models import AuditLog
+
+    with transaction.atomic():
+        head = head_lock(tenant_id)
+        if seq <= head.anchor_seq:
+            return
+        anchor = AuditLog.objects.filter(tenant_id=tenant_id, seq=seq).values_list("hash", flat=True).first()
+        if anchor is None:
+            raise ChainError(f"Position {seq} of the audit chain is missing; run verify_audit_chain.")
+        head.anchor_seq, head.anchor_hash = seq, anchor
+        head_sign(head, head.tenant.slug)
+        head.save(update_fields=["anchor_seq", "anchor_hash", "key_id", "signature"])
 
 
 # ------------------------------------------------------------------------------------------------ verifying

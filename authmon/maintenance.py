@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from audit.chain import chain_trim_bound
+from audit.chain import chain_anchor_move, chain_trim_bound
+from audit.models import AuditChain
 from authmon import partitions, registry
 from authmon.exports import stream_json
 from authmon.models import Tenant
@@ -29,8 +30,15 @@ TRIM_BATCH = 5_000
 # Records no trim removes, whatever their age, by kind: a job that has not finished is still being worked on. The
 # SQL form guards partition drops (see ``partitions.partition_drop``); it is a constant, never user input.
 KEEP = {"jobs": Q(latest_status__in=["pending", "running"])}
-KEEP_SQL = {"jobs": "latest_status IN ('pending', 'running')"}
-KEEP_REASONS = {"jobs": "pending or running jobs"}
+KEEP_SQL = {
+    "jobs": "latest_status IN ('pending', 'running')",
+    # an audit month goes only once every record in it is at or below its tenant's trim anchor (moved just before)
+    "audit": "seq > COALESCE((SELECT h.anchor_seq FROM audit_auditchain h WHERE h.tenant_id = r.tenant_id), 0)",
+}
+KEEP_REASONS = {
+    "jobs": "pending or running jobs",
+    "audit": "audit records that follow younger ones in their tenant's chain (left to the batched purge)",
+}
 
 
 @dataclass
@@ -40,7 +48,8 @@ class TrimReport:
     ``deleted`` counts the tenant's rows removed by batched DELETEs. On PostgreSQL, ``dropped`` names the month
     partitions removed whole because every tenant's retention had passed them (they held every tenant's rows of
     that month, about ``dropped_rows``); ``deferred`` names partitions that were due but whose table was busy;
-    ``kept`` names partitions that were due but hold records no trim removes (jobs still pending or running).
+    ``kept`` names partitions that were due but hold records no trim removes (jobs still pending or running) or
+    cannot remove whole (audit records that are not a prefix of their tenant's chain).
     """
 
     deleted: dict[str, int] = field(default_factory=dict)
@@ -142,6 +151,10 @@ def tenant_trim(*, tenant: Tenant, now: dt.datetime | None = None, progress: Any
         if days <= 0:
             continue
         cutoff = now - dt.timedelta(days=days)
+        time_field = None
+        if partitions.is_partitioned(kind.model):  # first, so that the audit archive below skips dropped months
+            _partitions_drop(kind, report, now=now)
+            time_field = kind.time_field
         old = kind.model.objects.for_tenant(tenant).filter(**{f"{kind.time_field}__lt": cutoff})
         if kind.name == "audit":
             # Only a prefix of the tenant's audit chain can go, in chain order, so that the rest still verifies.
@@ -152,10 +165,6 @@ def tenant_trim(*, tenant: Tenant, now: dt.datetime | None = None, progress: Any
                 report.archives.append(path.name)
         if kind.name in KEEP:
             old = old.exclude(KEEP[kind.name])
-        time_field = None
-        if partitions.is_partitioned(kind.model):
-            _partitions_drop(kind, report, now=now)
-            time_field = kind.time_field
         report.deleted[kind.name] = _delete_batches(old, purge=kind.name == "audit", time_field=time_field)
     return report
 
@@ -180,6 +189,9 @@ def _partitions_drop(kind: LogKind, report: TrimReport, *, now: dt.datetime) -> 
     if horizon is None:
         return
     for partition in partitions.partitions_past(kind.model._meta.db_table, before=horizon):
+        if kind.name == "audit" and not _audit_month_release(partition, report):
+            report.kept.setdefault(kind.name, []).append(partition.name)
+            continue
         outcome = partitions.partition_drop(partition, column=kind.time_field, keep_where=KEEP_SQL.get(kind.name))
         if outcome == "dropped":
             report.dropped.setdefault(kind.name, []).append(partition.name)
@@ -188,6 +200,36 @@ def _partitions_drop(kind: LogKind, report: TrimReport, *, now: dt.datetime) -> 
             report.kept.setdefault(kind.name, []).append(partition.name)
         else:
             report.deferred.setdefault(kind.name, []).append(partition.name)
+
+
+def _audit_month_release(partition: partitions.Partition, report: TrimReport) -> bool:
+    """Archive an audit month partition and move its tenants' anchors past it; False if it cannot go whole.
+
+    A month can be dropped only when, for every tenant with records in it, the records up to the highest position
+    in the month are all older than the month's end (``chain_trim_bound``), i.e. in this month, earlier ones or
+    already trimmed: a record of the month that follows a younger one (a late record with an old timestamp) would
+    leave a hole. Such a month is left to the batched purge. Otherwise each tenant's records up to that position are
+    archived, then its anchor moves there (signed, under the head lock); the partition drop follows, and records
+    still present at or below the anchor meanwhile verify as restored ones.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT tenant_id, MAX(seq) FROM {connection.ops.quote_name(partition.name)} GROUP BY tenant_id "  # noqa: S608
+            "ORDER BY tenant_id"
+        )
+        highest = dict(cursor.fetchall())
+    tenants = Tenant.objects.in_bulk(list(highest))
+    anchors = dict(AuditChain.objects.filter(tenant_id__in=list(highest)).values_list("tenant_id", "anchor_seq"))
+    due = {tenant_id: seq for tenant_id, seq in highest.items() if seq > anchors.get(tenant_id, 0)}
+    for tenant_id, seq in due.items():
+        if seq > chain_trim_bound(tenant=tenants[tenant_id], cutoff=partition.end):
+            return False
+    for tenant_id, seq in due.items():
+        path, _ = audit_archive(tenant=tenants[tenant_id], before=partition.end, up_to_seq=seq)
+        if path is not None:
+            report.archives.append(path.name)
+        chain_anchor_move(tenant_id=tenant_id, seq=seq)
+    return True
 
 
 @dataclass

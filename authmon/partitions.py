@@ -39,6 +39,10 @@ LOCK_TIMEOUT = "10s"  # DDL on a busy table waits at most this long, then the ru
 _ADVISORY_LOCK = 0x61757468_6D6F6E  # one partition maintainer at a time ("authmon")
 _BOUND = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
 KEY_COLUMNS = ("tenant_id", "external_id")
+# Key tables by name suffix and key columns: the external_id key of every partitioned kind, and the audit chain's
+# (tenant, seq) position, which is unique per tenant whatever the record's time (see docs/scaling.md section 8).
+KEY_TABLES = {"ingest_key": KEY_COLUMNS, "chain_key": ("tenant_id", "seq")}
+MOVE_SETTING = "authmon.audit_purge"  # the audit immutability trigger lets a DELETE through only while this is on
 
 
 # ------------------------------------------------------------------------------------------------------ naming
@@ -63,8 +67,8 @@ def default_partition_name(table: str) -> str:
     return f"{table}_default"
 
 
-def key_table_name(table: str) -> str:
-    return f"{table}_ingest_key"
+def key_table_name(table: str, suffix: str = "ingest_key") -> str:
+    return f"{table}_{suffix}"
 
 
 def _q(name: str) -> str:
@@ -174,20 +178,65 @@ def _month_create(cursor: Any, table: str, column: str, month: dt.datetime) -> t
     The partition is built as a table of its own and then attached: ATTACH PARTITION takes only a SHARE UPDATE
     EXCLUSIVE lock on the parent, so reads and ingest carry on (CREATE TABLE ... PARTITION OF would block them).
     PostgreSQL refuses a partition whose range has rows in the default partition, so those move first; they move
-    between partitions directly, and the parent's triggers (the external_id keys) rightly do not fire.
+    between partitions directly, and the parent's triggers (the external_id and chain keys) rightly do not fire. The
+    audit log's immutability trigger, cloned to the default partition, lets the move's DELETE through only with
+    ``authmon.audit_purge`` on (for this transaction; a custom setting that is inert for the other tables), and the
+    parent's BEFORE TRUNCATE guards, which PostgreSQL does not clone, are added to the new partition.
     """
     name, default = partition_name(table, month), default_partition_name(table)
     bounds = f"FROM ({_literal(month)}) TO ({_literal(month_add(month, 1))})"
     in_range = f"{_q(column)} >= {_literal(month)} AND {_q(column)} < {_literal(month_add(month, 1))}"
     columns = ", ".join(_q(c) for c in _columns(cursor, table))
     cursor.execute(f"CREATE TABLE {_q(name)} (LIKE {_q(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    cursor.execute("SELECT set_config(%s, 'on', true)", [MOVE_SETTING])
     cursor.execute(
         f"WITH moved AS (DELETE FROM {_q(default)} WHERE {in_range} RETURNING {columns}) "
         f"INSERT INTO {_q(name)} ({columns}) SELECT {columns} FROM moved"
     )
     moved = cursor.rowcount
+    cursor.execute("SELECT set_config(%s, 'off', true)", [MOVE_SETTING])
     cursor.execute(f"ALTER TABLE {_q(table)} ATTACH PARTITION {_q(name)} FOR VALUES {bounds}")
+    truncate_guards_copy(cursor, table, [name])
+    _index_names_align(cursor, table, name)
     return name, moved
+
+
+def _index_names_align(cursor: Any, table: str, name: str) -> None:
+    """Name partition ``name``'s indexes after the parent's (``audit_action_trgm_p2026_05``), not PostgreSQL's.
+
+    A query plan then names the index it uses (``EXPLAIN`` shows only the partitions' indexes); a name that would
+    not fit in 63 bytes keeps the one PostgreSQL generated.
+    """
+    suffix = name.removeprefix(f"{table}_")
+    cursor.execute(
+        "SELECT child.relname, parent.relname FROM pg_index x JOIN pg_class child ON child.oid = x.indexrelid "
+        "JOIN pg_inherits i ON i.inhrelid = x.indexrelid JOIN pg_class parent ON parent.oid = i.inhparent "
+        "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary ORDER BY 2",
+        [name],
+    )
+    for child, parent in cursor.fetchall():
+        wanted = f"{parent}_{suffix}"
+        if child != wanted and len(wanted.encode()) <= 63:
+            cursor.execute(f"ALTER INDEX {_q(child)} RENAME TO {_q(wanted)}")
+
+
+def truncate_guards_copy(cursor: Any, table: str, names: list[str]) -> None:
+    """Give partitions ``names`` the parent's BEFORE TRUNCATE statement triggers, which PostgreSQL does not clone.
+
+    Row triggers of a partitioned table are cloned to every partition (also ones attached later); statement
+    triggers are not, so without this a ``TRUNCATE`` of one audit partition would get past the immutability guard.
+    """
+    cursor.execute(
+        "SELECT tgname, tgfoid::regproc::text FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+        "AND tgtype & 32 <> 0 AND tgtype & 2 <> 0 ORDER BY tgname",  # TRUNCATE and BEFORE
+        [table],
+    )
+    for trigger, function in cursor.fetchall():
+        for name in names:
+            cursor.execute(
+                f"CREATE TRIGGER {_q(trigger)} BEFORE TRUNCATE ON {_q(name)} FOR EACH STATEMENT EXECUTE FUNCTION "
+                f"{function}()"
+            )
 
 
 def _months_wanted(cursor: Any, table: str, column: str, now: dt.datetime, months_ahead: int) -> list[dt.datetime]:
@@ -266,7 +315,7 @@ def partition_drop(partition: Partition, *, column: str, keep_where: str | None 
     The caller decides that the month is past every tenant's retention. ``keep_where`` is an SQL condition on the
     partition's rows (built by the caller from constants, never from user input) for rows that no trim may remove,
     such as jobs still pending or running: a partition holding one is left in place ("kept"), checked before
-    anything is removed and again under the table lock, after the detach.
+    anything is removed and again under the table lock, after the detach. The rows are the partition aliased ``r``.
 
     Dropping a table fires no delete trigger, so the month's idempotency keys are deleted here (then the same
     external_id can be ingested again, as after a row-by-row delete). That is the bulk of the work, so it happens
@@ -277,16 +326,15 @@ def partition_drop(partition: Partition, *, column: str, keep_where: str | None 
     """
     if partition.is_default or partition.start is None or partition.end is None:
         raise ValueError("Only month partitions can be dropped.")
-    keys = key_table_name(partition.table)
     in_range = f"{_q(column)} >= {_literal(partition.start)} AND {_q(column)} < {_literal(partition.end)}"
-    kept_rows = f"SELECT EXISTS (SELECT 1 FROM {_q(partition.name)} WHERE {keep_where})" if keep_where else ""
+    kept_rows = f"SELECT EXISTS (SELECT 1 FROM {_q(partition.name)} r WHERE {keep_where})" if keep_where else ""
     with connection.cursor() as cursor:
-        has_keys = _has_table(cursor, keys)
+        key_tables = _key_tables(cursor, partition.table)
         if kept_rows and _has_table(cursor, partition.name):
             cursor.execute(kept_rows)
             if cursor.fetchone()[0]:
                 return "kept"
-    if has_keys:
+    for keys in key_tables:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {_q(keys)} WHERE {in_range}")
     try:
@@ -301,7 +349,7 @@ def partition_drop(partition: Partition, *, column: str, keep_where: str | None 
                 if cursor.fetchone()[0]:
                     raise _Kept
             cursor.execute(f"DROP TABLE {_q(partition.name)}")
-            if has_keys:  # keys of records written to the month since the first pass
+            for keys in key_tables:  # keys of records written to the month since the first pass
                 cursor.execute(f"DELETE FROM {_q(keys)} WHERE {in_range}")
     except _Kept:
         _keys_restore(partition, column=column)
@@ -313,44 +361,52 @@ def partition_drop(partition: Partition, *, column: str, keep_where: str | None 
     return "dropped"
 
 
+def _key_tables(cursor: Any, table: str) -> list[str]:
+    """The key tables ``table`` has (its external_id keys; for the audit log also its chain positions)."""
+    return [key_table_name(table, suffix) for suffix in KEY_TABLES if _has_table(cursor, key_table_name(table, suffix))]
+
+
 def _keys_restore(partition: Partition, *, column: str) -> None:
     """Put back the keys of a partition that turned out to be kept after its keys were deleted."""
-    keys = key_table_name(partition.table)
     with transaction.atomic(), connection.cursor() as cursor:
-        if _has_table(cursor, keys):
-            cursor.execute(
-                f"INSERT INTO {_q(keys)} (tenant_id, external_id, {_q(column)}) "
-                f"SELECT tenant_id, external_id, {_q(column)} FROM {_q(partition.name)} "
-                "WHERE external_id IS NOT NULL ORDER BY 1, 2 ON CONFLICT DO NOTHING"
-            )
+        for suffix, (tenant, key) in KEY_TABLES.items():
+            keys = key_table_name(partition.table, suffix)
+            if _has_table(cursor, keys):
+                cursor.execute(
+                    f"INSERT INTO {_q(keys)} ({tenant}, {key}, {_q(column)}) "
+                    f"SELECT {tenant}, {key}, {_q(column)} FROM {_q(partition.name)} "
+                    f"WHERE {key} IS NOT NULL ORDER BY 1, 2 ON CONFLICT DO NOTHING"
+                )
 
 
 # ------------------------------------------------------------------------------ converting a table (migrations)
 
 
-def _key_table_install(schema_editor: BaseDatabaseSchemaEditor, table: str, column: str, unique_name: str) -> None:
-    """The external_id key table of ``table``, filled from its rows, and the triggers that keep it in step."""
-    keys, run = key_table_name(table), schema_editor.execute
-    fill = f"SELECT tenant_id, external_id, {_q(column)} FROM {_q(table)} WHERE external_id IS NOT NULL"
+def _key_table_install(
+    schema_editor: BaseDatabaseSchemaEditor, table: str, column: str, unique_name: str, suffix: str = "ingest_key"
+) -> None:
+    """A key table of ``table`` (``KEY_TABLES[suffix]``) filled from its rows, and the triggers keeping it in step."""
+    keys, run = key_table_name(table, suffix), schema_editor.execute
+    tenant, key = KEY_TABLES[suffix]
+    fill = f"SELECT {tenant}, {key}, {_q(column)} FROM {_q(table)} WHERE {key} IS NOT NULL"
     run(f"CREATE TABLE {_q(keys)} AS {fill}")
-    for name in (*KEY_COLUMNS, column):
+    for name in (tenant, key, column):
         run(f"ALTER TABLE {_q(keys)} ALTER COLUMN {_q(name)} SET NOT NULL")
-    run(f"CREATE UNIQUE INDEX {_q(unique_name)} ON {_q(keys)} (tenant_id, external_id)")
+    run(f"CREATE UNIQUE INDEX {_q(unique_name)} ON {_q(keys)} ({tenant}, {key})")
     run(f"CREATE INDEX {_q(keys + '_time')} ON {_q(keys)} ({_q(column)})")
     time = _q(column)
-    changed = f"(o.tenant_id, o.external_id, o.{time}) IS DISTINCT FROM (n.tenant_id, n.external_id, n.{time})"
+    changed = f"(o.{tenant}, o.{key}, o.{time}) IS DISTINCT FROM (n.{tenant}, n.{key}, n.{time})"
     bodies = {
         # Keys are inserted in key order, so two batches carrying the same keys wait for each other, not deadlock.
-        "insert": f"INSERT INTO {_q(keys)} (tenant_id, external_id, {_q(column)}) "
-        f"SELECT tenant_id, external_id, {_q(column)} FROM new_rows WHERE external_id IS NOT NULL "
-        "ORDER BY tenant_id, external_id;",
-        "delete": f"DELETE FROM {_q(keys)} k USING old_rows o "
-        "WHERE k.tenant_id = o.tenant_id AND k.external_id = o.external_id;",
+        "insert": f"INSERT INTO {_q(keys)} ({tenant}, {key}, {_q(column)}) "
+        f"SELECT {tenant}, {key}, {_q(column)} FROM new_rows WHERE {key} IS NOT NULL "
+        f"ORDER BY {tenant}, {key};",
+        "delete": f"DELETE FROM {_q(keys)} k USING old_rows o WHERE k.{tenant} = o.{tenant} AND k.{key} = o.{key};",
         "update": f"DELETE FROM {_q(keys)} k USING old_rows o JOIN new_rows n ON n.id = o.id "
-        f"WHERE {changed} AND k.tenant_id = o.tenant_id AND k.external_id = o.external_id; "
-        f"INSERT INTO {_q(keys)} (tenant_id, external_id, {_q(column)}) "
-        f"SELECT n.tenant_id, n.external_id, n.{_q(column)} FROM new_rows n JOIN old_rows o ON o.id = n.id "
-        f"WHERE n.external_id IS NOT NULL AND {changed} ORDER BY 1, 2;",
+        f"WHERE {changed} AND k.{tenant} = o.{tenant} AND k.{key} = o.{key}; "
+        f"INSERT INTO {_q(keys)} ({tenant}, {key}, {_q(column)}) "
+        f"SELECT n.{tenant}, n.{key}, n.{_q(column)} FROM new_rows n JOIN old_rows o ON o.id = n.id "
+        f"WHERE n.{key} IS NOT NULL AND {changed} ORDER BY 1, 2;",
         "truncate": f"TRUNCATE {_q(keys)};",
     }
     referencing = {
@@ -384,7 +440,7 @@ def _key_join_settings(run: Any, function: str, *, on: bool) -> None:
 
 
 def key_triggers_tune(schema_editor: BaseDatabaseSchemaEditor, table: str, *, on: bool = True) -> None:
-    """Give an existing key table's join triggers the planner settings new ones are created with (a migration)."""
+    """Give an existing external_id key table's join triggers the planner settings new ones get (a migration)."""
     if schema_editor.connection.vendor != "postgresql":
         return
     keys = key_table_name(table)
@@ -395,8 +451,8 @@ def key_triggers_tune(schema_editor: BaseDatabaseSchemaEditor, table: str, *, on
                 _key_join_settings(schema_editor.execute, _q(f"{keys}_{event}"), on=on)
 
 
-def _key_table_remove(schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
-    keys = key_table_name(table)
+def _key_table_remove(schema_editor: BaseDatabaseSchemaEditor, table: str, suffix: str = "ingest_key") -> None:
+    keys = key_table_name(table, suffix)
     for event in ("insert", "delete", "update", "truncate"):
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {_q(f'{keys}_{event}')} ON {_q(table)}")
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {_q(f'{keys}_{event}')}()")
@@ -426,6 +482,7 @@ def table_partition(
     column: str,
     now: dt.datetime | None = None,
     months_ahead: int = MONTHS_AHEAD,
+    key_tables: dict[str, str] | None = None,
 ) -> None:
     """Turn ``model``'s plain table into one range-partitioned by month on ``column`` (PostgreSQL; a migration step).
 
@@ -433,8 +490,9 @@ def table_partition(
     partition), the primary key becomes ``(id, column)``, ``id`` draws from an owned sequence (a partitioned table
     cannot have an identity column before PostgreSQL 17), every index and foreign key is recreated under its own
     name as a partitioned one, and the ``(tenant, external_id)`` unique constraint moves to the key table (see the
-    module docstring). Runs inside the migration's transaction: all or nothing. Rewrites the table: on a large
-    installation run it in a maintenance window.
+    module docstring). ``key_tables`` maps the names of other unique constraints to the ``KEY_TABLES`` suffix of the
+    key table that keeps them (the audit log's ``(tenant, seq)`` chain position). Runs inside the migration's
+    transaction: all or nothing. Rewrites the table: on a large installation run it in a maintenance window.
     """
     table = model._meta.db_table
     old = f"{table}__unpartitioned"
@@ -442,7 +500,8 @@ def table_partition(
     run = schema_editor.execute
     with schema_editor.connection.cursor() as cursor:
         indexes, foreign_keys = _definitions(cursor, table)
-        unexpected = [name for name, _sql, unique, primary in indexes if unique and not primary and name != unique_name]
+        kept = {unique_name, *(key_tables or {})}
+        unexpected = [name for name, _sql, unique, primary in indexes if unique and not primary and name not in kept]
         if unexpected:
             raise ValueError(f"{table}: unique indexes {unexpected} cannot be kept on a partitioned table.")
         run(f"ALTER TABLE {_q(table)} RENAME TO {_q(old)}")
@@ -480,7 +539,11 @@ def table_partition(
             f"CREATE INDEX {_q(table + '_ext_id')} ON {_q(table)} (tenant_id, external_id) "
             "WHERE external_id IS NOT NULL"
         )
+        for partition in partitions_list(table):
+            _index_names_align(cursor, table, partition.name)
         _key_table_install(schema_editor, table, column, unique_name)
+        for name, suffix in (key_tables or {}).items():
+            _key_table_install(schema_editor, table, column, name, suffix)
         run(f"ANALYZE {_q(table)}")
 
 
@@ -491,7 +554,8 @@ def table_unpartition(schema_editor: BaseDatabaseSchemaEditor, *, model: type[Mo
     run = schema_editor.execute
     with schema_editor.connection.cursor() as cursor:
         indexes, foreign_keys = _definitions(cursor, table)
-        _key_table_remove(schema_editor, table)
+        for suffix in KEY_TABLES:
+            _key_table_remove(schema_editor, table, suffix)
         run(f"ALTER SEQUENCE {_q(table + '_id_seq')} OWNED BY NONE")
         run(f"ALTER TABLE {_q(table)} RENAME TO {_q(old)}")
         run(f"CREATE TABLE {_q(table)} (LIKE {_q(old)} INCLUDING CONSTRAINTS INCLUDING STORAGE)")
