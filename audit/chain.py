@@ -391,12 +391,7 @@ def chain_purge(queryset: models.QuerySet[Any]) -> int:
         )
         bound = head.last_seq if kept is None else kept - 1
         if bound > head.anchor_seq:
-            anchor = AuditLog.objects.filter(tenant_id=tenant_id, seq=bound).values_list("hash", flat=True).first()
-            if anchor is None:
-                raise ChainError(f"Position {bound} of the audit chain is missing; run verify_audit_chain.")
-            head.anchor_seq, head.anchor_hash = bound, anchor
-            head_sign(head, head.tenant.slug)
-            head.save(update_fields=["anchor_seq", "anchor_hash", "key_id", "signature"])
+            _anchor_set(head, bound)
         pks = list(selected.filter(seq__lte=bound).values_list("pk", flat=True))
         for start in range(0, len(pks), 5_000):
             deleted += AuditLog.objects.filter(pk__in=pks[start : start + 5_000])._raw_delete(queryset.db)
@@ -411,18 +406,22 @@ def chain_anchor_move(*, tenant_id: int, seq: int) -> None:
     dropped its records sit at or below the anchor, where ``chain_verify`` accepts them as restored ones, so the
     drop may be deferred to a later run without breaking the chain.
     """
-    from audit.models import AuditLog
-
     with transaction.atomic():
         head = head_lock(tenant_id)
-        if seq <= head.anchor_seq:
-            return
-        anchor = AuditLog.objects.filter(tenant_id=tenant_id, seq=seq).values_list("hash", flat=True).first()
-        if anchor is None:
-            raise ChainError(f"Position {seq} of the audit chain is missing; run verify_audit_chain.")
-        head.anchor_seq, head.anchor_hash = seq, anchor
-        head_sign(head, head.tenant.slug)
-        head.save(update_fields=["anchor_seq", "anchor_hash", "key_id", "signature"])
+        if seq > head.anchor_seq:
+            _anchor_set(head, seq)
+
+
+def _anchor_set(head: AuditChain, seq: int) -> None:
+    """Anchor the locked chain head at position ``seq`` (its hash), signed: positions up to it may be gone."""
+    from audit.models import AuditLog
+
+    anchor = AuditLog.objects.filter(tenant_id=head.tenant_id, seq=seq).values_list("hash", flat=True).first()
+    if anchor is None:
+        raise ChainError(f"Position {seq} of the audit chain is missing; run verify_audit_chain.")
+    head.anchor_seq, head.anchor_hash = seq, anchor
+    head_sign(head, head.tenant.slug)
+    head.save(update_fields=["anchor_seq", "anchor_hash", "key_id", "signature"])
 
 
 # ------------------------------------------------------------------------------------------------ verifying
