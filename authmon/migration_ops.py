@@ -8,6 +8,8 @@ from typing import Any
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
+from authmon.partitions import key_triggers_tune
+
 
 def trigram_indexes(table: str, indexes: Mapping[str, str]) -> migrations.RunPython:
     """pg_trgm GIN indexes named ``indexes`` keys on ``UPPER(column::text)`` of ``table``; nothing on other databases.
@@ -31,3 +33,15 @@ def trigram_indexes(table: str, indexes: Mapping[str, str]) -> migrations.RunPyt
             schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
     return migrations.RunPython(create, drop)
+
+
+def key_trigger_plans(table: str) -> migrations.RunPython:
+    """Give ``table``'s existing external_id key-table join triggers their index-probe plans (``partitions``)."""
+
+    def tune(apps: Any, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        key_triggers_tune(schema_editor, table)
+
+    def untune(apps: Any, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        key_triggers_tune(schema_editor, table, on=False)
+
+    return migrations.RunPython(tune, untune)

@@ -3,15 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from authmon.partitions import key_triggers_tune
-
-
-def tune(apps, schema_editor):
-    key_triggers_tune(schema_editor, "jobs_joblog")
-
-
-def untune(apps, schema_editor):
-    key_triggers_tune(schema_editor, "jobs_joblog", on=False)
+from authmon.migration_ops import key_trigger_plans
 
 
 class Migration(migrations.Migration):
@@ -27,5 +19,5 @@ class Migration(migrations.Migration):
             name='tenant',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authmon.tenant'),
         ),
-        migrations.RunPython(tune, untune),
+        key_trigger_plans("jobs_joblog"),
     ]
