@@ -10,6 +10,7 @@ from audit.models import AuditLog
 from authmon.models import Tenant
 
 CONSOLE_CLIENT = "authmon console"
+API_CLIENT = "authmon API"  # changes made by a batch sent to the HTTP API; the actor names its token
 
 
 def audit_record(

@@ -158,6 +158,10 @@ class IngestOut(BaseModel):
     created: int = Field(description="Records stored as new rows.")
     duplicates: int = Field(description="Records already stored (same external_id, or an upsert changing nothing).")
     updated: int = Field(description="Upserted sessions/grants whose stored row changed.")
+    kept_revoked: int = Field(
+        description="Records that reported a revoked session or grant as active or expired. Revoked is final: the "
+        "row stays revoked, nothing of such a record is stored, and the batch leaves one audit record naming them."
+    )
 
 
 class BatchErrorItem(BaseModel):
@@ -460,6 +464,12 @@ def _tenant(request: HttpRequest) -> Tenant:
     return request.auth.tenant  # type: ignore[attr-defined,no-any-return]
 
 
+def _token_actor(request: HttpRequest) -> str:
+    """The request's API token as audit records name it: its name (as create_api_token audits it) and number."""
+    token = request.auth  # type: ignore[attr-defined]
+    return f"API token {token.name} (#{token.pk})" if token.name else f"API token {token.pk}"
+
+
 def _openapi_type(field: models.Field[Any, Any]) -> dict[str, Any]:
     if field.choices:
         return {"type": "string", "enum": [str(value) for value, _ in field.flatchoices]}
@@ -535,6 +545,11 @@ def _add_kind_routes(kind: LogKind) -> None:
             f"A batch of up to {settings.API_MAX_RECORDS} {kind.name} records ({settings.API_MAX_BYTES} bytes). "
             f"Fields: {', '.join(fields)}. A record whose external_id exists is a duplicate. "
             + (f"Upserted by {kind.upsert_key}: fields sent replace stored ones. " if kind.upsert_key else "")
+            + (
+                "A revoked record stays revoked whatever status is sent (counted as kept_revoked, audited). "
+                if kind.kept_revoked_audit
+                else ""
+            )
             + "Any invalid record rejects the whole batch."
         ),
         tags=tags,
@@ -544,7 +559,7 @@ def _add_kind_routes(kind: LogKind) -> None:
         records = _read_records(request)
         started = timezone.now()
         try:
-            result = records_ingest(kind=kind, tenant=_tenant(request), records=records)
+            result = records_ingest(kind=kind, tenant=_tenant(request), records=records, actor=_token_actor(request))
         except IngestValidationError as exc:
             raise ApiError(
                 400, {"errors": [e.as_dict() for e in exc.errors[:MAX_ERRORS]], "error_count": len(exc.errors)}

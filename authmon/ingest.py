@@ -23,6 +23,15 @@ Idempotency and upserts (DESIGN sections 5 and 6):
   a session and revoke it. An existing ``external_id`` is never overwritten by an update.
 - ``revoked_at`` is set by authmon, never by clients: to the ingest time when a row's status becomes ``revoked``
   and it has none yet.
+- Revoked is final (DESIGN section 6). A record that reports a revoked row (one with ``revoked_at`` whose status is
+  ``revoked``, revoked in the console, by an earlier batch or earlier in this one) with any other status is *kept
+  revoked*: nothing of that record is stored, and it counts as ``kept_revoked``, not as updated or duplicate. The
+  whole record is refused rather than all but its status because it describes the row as its sender believes it to
+  be (still active): a replayed old batch or a sender that missed the revocation. Storing its other fields would
+  roll the row back to that stale picture, and change what the revocations feed and webhook announced (user, e-mail,
+  session). A record that agrees (status ``revoked``, or no status sent) updates the row as usual. Each batch that
+  kept anything calls the kind's ``kept_revoked_audit`` hook once, in the batch's transaction, with the rows and
+  ``actor`` (who sent the batch): one audit record per batch, however many records it kept.
 
 Concurrency: duplicates are found by querying before inserting, and the unique constraints on (tenant,
 external_id) and (tenant, upsert key) are the real guard (on partitioned tables the external_id key table, filled by
@@ -34,6 +43,7 @@ now seeing the other batch's rows as duplicates or upsert targets. Upsert target
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import logging
@@ -74,6 +84,7 @@ BATCH_SIZE = 1000
 MAX_JSON_DEPTH = 100
 _ATTEMPTS = 4
 _REVOKED = "revoked"
+DEFAULT_ACTOR = "ingest"  # the actor of audit records for a batch whose caller names none
 
 
 @dataclass(frozen=True)
@@ -102,14 +113,23 @@ class IngestConflictError(Exception):
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What a stored batch did: new rows, records skipped as already stored, and upserted rows that changed."""
+    """What a stored batch did: new rows, records skipped as already stored, upserted rows that changed, and
+    records refused because they reported a revoked row as no longer revoked (``kept`` holds those rows)."""
 
     created: int = 0
     duplicates: int = 0
     updated: int = 0
+    kept_revoked: int = 0
+    kept: tuple[TenantOwned, ...] = dataclasses.field(default=(), compare=False, repr=False)
+    kept_statuses: tuple[str, ...] = dataclasses.field(default=(), compare=False, repr=False)  # as reported
 
     def as_dict(self) -> dict[str, int]:
-        return {"created": self.created, "duplicates": self.duplicates, "updated": self.updated}
+        return {
+            "created": self.created,
+            "duplicates": self.duplicates,
+            "updated": self.updated,
+            "kept_revoked": self.kept_revoked,
+        }
 
 
 # --------------------------------------------------------------------------------------------------- schemas
@@ -439,6 +459,16 @@ def _mark_revoked(row: TenantOwned, now: dt.datetime) -> bool:
     return False
 
 
+def _undoes_revocation(row: TenantOwned, record: _Record) -> bool:
+    """Whether ``record`` reports the revoked ``row`` with another status (active, expired): revoked is final."""
+    return (
+        getattr(row, "status", None) == _REVOKED
+        and hasattr(row, "revoked_at")
+        and "status" in record.sent
+        and record.values["status"] != _REVOKED
+    )
+
+
 def _apply(row: TenantOwned, record: _Record, key: str) -> set[str]:
     """Copy the fields ``record`` sent onto ``row``; return the names whose value changed."""
     changed: set[str] = set()
@@ -554,7 +584,9 @@ def _store(kind: LogKind, tenant: Tenant, records: list[_Record]) -> IngestResul
             locked = queryset.filter(**{f"{key}__in": keys[start : start + BATCH_SIZE]}).select_for_update()
             targets.update((getattr(row, key), row) for row in locked.order_by("pk"))
 
-    created, duplicates, updated = 0, 0, 0
+    created, duplicates, updated, kept_revoked = 0, 0, 0, 0
+    kept: dict[Any, TenantOwned] = {}  # by upsert key, in the order first reported
+    kept_statuses: set[str] = set()
     seen_ids: set[str] = set()
     new_rows: list[TenantOwned] = []
     db = router.db_for_write(model)
@@ -583,6 +615,11 @@ def _store(kind: LogKind, tenant: Tenant, records: list[_Record]) -> IngestResul
             created += 1
             continue
         assert key is not None
+        if _undoes_revocation(target, record):
+            kept_revoked += 1
+            kept.setdefault(record.values[key], target)
+            kept_statuses.add(record.values["status"])
+            continue
         changed = _apply(target, record, key)
         if not changed:
             duplicates += 1
@@ -599,7 +636,14 @@ def _store(kind: LogKind, tenant: Tenant, records: list[_Record]) -> IngestResul
     model.objects.bulk_create(new_rows, batch_size=BATCH_SIZE)
     if dirty:
         model.objects.bulk_update(list(dirty.values()), sorted(dirty_fields), batch_size=BATCH_SIZE)
-    return IngestResult(created=created, duplicates=duplicates, updated=updated)
+    return IngestResult(
+        created=created,
+        duplicates=duplicates,
+        updated=updated,
+        kept_revoked=kept_revoked,
+        kept=tuple(kept.values()),
+        kept_statuses=tuple(sorted(kept_statuses)),
+    )
 
 
 def _is_conflict(exc: Exception) -> bool:
@@ -610,12 +654,16 @@ def _is_conflict(exc: Exception) -> bool:
     return sqlstate in {"40P01", "40001"}  # deadlock detected, serialization failure
 
 
-def records_ingest(*, kind: LogKind | str, tenant: Tenant, records: list[Any]) -> IngestResult:
+def records_ingest(
+    *, kind: LogKind | str, tenant: Tenant, records: list[Any], actor: str = DEFAULT_ACTOR
+) -> IngestResult:
     """Validate a batch of records of ``kind`` for ``tenant`` and store it atomically.
 
-    ``records`` are parsed JSON values (normally dicts). Raises :class:`IngestValidationError` (nothing stored) when
-    any record is invalid, :class:`IngestConflictError` when concurrent batches kept colliding on the same keys.
-    Returns counts of created, duplicate and updated records; see the module docstring for the rules.
+    ``records`` are parsed JSON values (normally dicts). ``actor`` names who sent the batch (the API names its
+    token) in the audit record written when the batch reports a revoked row as not revoked. Raises
+    :class:`IngestValidationError` (nothing stored) when any record is invalid, :class:`IngestConflictError` when
+    concurrent batches kept colliding on the same keys. Returns counts of created, duplicate, updated and
+    kept-revoked records; see the module docstring for the rules.
     """
     if isinstance(kind, str):
         kind = registry.get(kind)
@@ -625,7 +673,17 @@ def records_ingest(*, kind: LogKind | str, tenant: Tenant, records: list[Any]) -
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _store(kind, tenant, cleaned)
+                result = _store(kind, tenant, cleaned)
+                if result.kept and kind.kept_revoked_audit is not None:
+                    kind.kept_revoked_audit(
+                        kind=kind,
+                        tenant=tenant,
+                        rows=list(result.kept),
+                        records=result.kept_revoked,
+                        statuses=list(result.kept_statuses),
+                        actor=actor,
+                    )
+                return result
         except (IntegrityError, OperationalError) as exc:
             if not _is_conflict(exc):
                 raise

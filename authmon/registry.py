@@ -7,7 +7,7 @@ else.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,9 @@ class LogKind:
     computed_fields: tuple[str, ...] = ()  # never accepted from clients (audit diff)
     restorable: bool = False  # sealed JSON exports of this kind can be restored (audit)
     noun: str = "records"  # "No {noun} in the last 7 days."
+    # Called once per ingested batch that reported revoked rows as not revoked (authmon.ingest keeps them revoked),
+    # in the batch's transaction, to audit it: kept_revoked_audit(kind=, tenant=, rows=, records=, statuses=, actor=).
+    kept_revoked_audit: Callable[..., Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -9,6 +9,7 @@ class SessionsGrantsConfig(AppConfig):
         from authmon import registry
         from sessions_grants.filtersets import GrantFilterSet, SessionFilterSet
         from sessions_grants.models import Grant, Session
+        from sessions_grants.services import revocations_kept_audit
         from sessions_grants.tables import GrantTable, SessionTable
 
         registry.register(
@@ -27,6 +28,7 @@ class SessionsGrantsConfig(AppConfig):
                 client_fields=("client_id",),
                 upsert_key="session_id",
                 noun="sessions",
+                kept_revoked_audit=revocations_kept_audit,
                 extra={
                     "record_actions": {"revoke": "sessions_grants.views.revoke_view"},
                     "detail_actions": "sessions_grants/detail_actions.html",
@@ -53,6 +55,7 @@ class SessionsGrantsConfig(AppConfig):
                 client_fields=("client",),
                 upsert_key="grant_id",
                 noun="grants",
+                kept_revoked_audit=revocations_kept_audit,
                 extra={
                     "record_actions": {"revoke": "sessions_grants.views.revoke_view"},
                     "detail_actions": "sessions_grants/detail_actions.html",

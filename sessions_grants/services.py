@@ -10,7 +10,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_record
+from audit.models import AuditLog
+from audit.services import API_CLIENT, audit_record
+from authmon.models import Tenant
 from sessions_grants.models import AccessStatus, Grant, Session, status_q
 from sessions_grants.selectors import user_aliases, users_match
 from sessions_grants.webhooks import revocations_queue
@@ -101,3 +103,68 @@ def user_revoke_all(
                     result.grants.append(g)
         result.job = revocations_queue(tenant=tenant, records=[*result.sessions, *result.grants])
     return result
+
+
+# ---------------------------------------------------------------------------------------- revoked is final (ingest)
+
+KEPT_REVOKED = "kept_revoked"  # new_entity key of the audit record: the kept ids (the detection reads it)
+KEPT_IDS_MAX = 1000  # ids named in one audit record; the count is always exact
+
+
+def kept_revoked_action(model: type[Session] | type[Grant]) -> str:
+    """The audit action for ingest reporting a revoked row of ``model`` as not revoked: "update Session"."""
+    return f"update {model.__name__}"
+
+
+def _ids_text(values: list[str], limit: int = 300) -> str:
+    """``a, b, c``, or as many as fit in ``limit`` characters and "and N more"."""
+    text = ", ".join(values)
+    if len(text) <= limit:
+        return text
+    shown: list[str] = []
+    for value in values:
+        if len(", ".join([*shown, value]) + f" and {len(values) - len(shown) - 1} more") > limit:
+            break
+        shown.append(value)
+    return (", ".join(shown) + f" and {len(values) - len(shown)} more").strip()[:limit]
+
+
+def revocations_kept_audit(
+    *, kind: Any, tenant: Tenant, rows: list[Session | Grant], records: int, statuses: list[str], actor: str
+) -> AuditLog:
+    """Audit an ingested batch that reported revoked sessions or grants as active or expired (DESIGN section 6).
+
+    authmon.ingest has kept them revoked (the ``kept_revoked_audit`` hook of both kinds); this is the batch's one
+    audit record, never one per record (a replay of 10,000 records writes one row), so that the attempt is on file
+    with who sent it, and Insights can flag it ("revoked session reported active", :mod:`insights.detections`).
+
+    - action "update Session" / "update Grant": the batch asked for an update. DESIGN section 5's verbs have nothing
+      closer, and "revoke" stays reserved for revocations, which this is not (nothing is announced again).
+    - actor: who sent the batch (the API names its token), client_actor "authmon API".
+    - target: the kept ids; subject: their user when they all belong to one (a replay after "Contain account").
+    - old and new both say revoked; new also names the kept ids (``kept_revoked``, at most ``KEPT_IDS_MAX``), their
+      exact number and the statuses the batch reported.
+    """
+    key = kind.upsert_key
+    ids = [str(getattr(row, key)) for row in rows]
+    users = {row.email or row.user_id for row in rows}
+    noun, them = (kind.singular.lower(), "it") if len(ids) == 1 else (kind.noun, "them")
+    reported = " or ".join(statuses)
+    return audit_record(
+        tenant=tenant,
+        actor=actor,
+        action=kept_revoked_action(kind.model),
+        target=_ids_text(ids),
+        subject=users.pop() if len(users) == 1 else "",
+        old={"status": AccessStatus.REVOKED.value},
+        new={
+            "status": AccessStatus.REVOKED.value,
+            KEPT_REVOKED: ids[:KEPT_IDS_MAX],
+            "kept_revoked_count": len(ids),
+            "reported_status": statuses,
+        },
+        comments=f"An ingested batch reported {len(ids)} revoked {noun} as {reported} ({records} record"
+        f"{'s' if records != 1 else ''}); authmon kept {them} revoked, as revocation is final. If the identity "
+        f"service still treats {them} as valid, the revocation has not reached it.",
+        client_actor=API_CLIENT,
+    )

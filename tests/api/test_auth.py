@@ -102,5 +102,5 @@ def test_another_tenant_sees_none_of_it(api_a, api_b, kind):
 
     # the same keys in tenant B are B's own, not duplicates or updates of A's rows
     again = record(kind, 0, external_id="mine", **values)
-    assert api_b.ingest(kind, [again]).json() == {"created": 1, "duplicates": 0, "updated": 0}
+    assert api_b.ingest(kind, [again]).json() == {"created": 1, "duplicates": 0, "updated": 0, "kept_revoked": 0}
     assert registry.get(kind).model.objects.count() == 2

@@ -25,7 +25,7 @@ def test_create_and_read_back_every_kind(api_a, tenant_a, kind):
     records = [record(kind, n, external_id=f"{kind}-{n}") for n in range(3)]
     response = api_a.ingest(kind, records)
     assert response.status_code == 201, response.content
-    assert response.json() == {"created": 3, "duplicates": 0, "updated": 0}
+    assert response.json() == {"created": 3, "duplicates": 0, "updated": 0, "kept_revoked": 0}
 
     listed = api_a.list(kind).json()
     assert [r["external_id"] for r in listed["results"]] == [f"{kind}-{n}" for n in (2, 1, 0)]  # newest first
@@ -80,14 +80,15 @@ def test_errors_are_capped_but_counted(api_a):
 
 def test_the_same_batch_twice_is_stored_once(api_a):
     records = [record("notifications", n, external_id=f"mail-{n}") for n in range(4)]
-    assert api_a.ingest("notifications", records).json() == {"created": 4, "duplicates": 0, "updated": 0}
-    assert api_a.ingest("notifications", records).json() == {"created": 0, "duplicates": 4, "updated": 0}
+    first, again = (api_a.ingest("notifications", records).json() for _ in range(2))
+    assert first == {"created": 4, "duplicates": 0, "updated": 0, "kept_revoked": 0}
+    assert again == {"created": 0, "duplicates": 4, "updated": 0, "kept_revoked": 0}
     assert count("notifications") == 4
 
 
 def test_duplicates_within_a_batch_and_records_without_external_id(api_a):
     records = [record("events", 0, external_id="x"), record("events", 1, external_id="x"), record("events", 2)]
-    assert api_a.ingest("events", records).json() == {"created": 2, "duplicates": 1, "updated": 0}
+    assert api_a.ingest("events", records).json() == {"created": 2, "duplicates": 1, "updated": 0, "kept_revoked": 0}
     # without external_id there is no idempotency key: the record is new every time
     assert api_a.ingest("events", [record("events", 2)]).json()["created"] == 1
 
@@ -104,8 +105,8 @@ def test_upsert_changes_status_and_records_the_revocation(api_a, kind):
     key = registry.get(kind).upsert_key
     model = registry.get(kind).model
     original = record(kind, 0, **{key: "k-1"}, user_id="u-7", email="ann@example.com")
-    assert api_a.ingest(kind, [original]).json() == {"created": 1, "duplicates": 0, "updated": 0}
-    assert api_a.ingest(kind, [original]).json() == {"created": 0, "duplicates": 1, "updated": 0}
+    assert api_a.ingest(kind, [original]).json() == {"created": 1, "duplicates": 0, "updated": 0, "kept_revoked": 0}
+    assert api_a.ingest(kind, [original]).json() == {"created": 0, "duplicates": 1, "updated": 0, "kept_revoked": 0}
     row = model.objects.get()
     assert row.status == "active" and row.revoked_at is None
 
@@ -113,7 +114,7 @@ def test_upsert_changes_status_and_records_the_revocation(api_a, kind):
     change = {key: "k-1", "status": "revoked"}
     if kind == "sessions":
         change["protocol"] = "OIDC"
-    assert api_a.ingest(kind, [change]).json() == {"created": 0, "duplicates": 0, "updated": 1}
+    assert api_a.ingest(kind, [change]).json() == {"created": 0, "duplicates": 0, "updated": 1, "kept_revoked": 0}
     row.refresh_from_db()
     assert row.status == "revoked"
     assert row.revoked_at is not None
@@ -122,7 +123,7 @@ def test_upsert_changes_status_and_records_the_revocation(api_a, kind):
     revoked_at = row.revoked_at
 
     # revoking again changes nothing, and revoked_at keeps the first revocation time
-    assert api_a.ingest(kind, [change]).json() == {"created": 0, "duplicates": 1, "updated": 0}
+    assert api_a.ingest(kind, [change]).json() == {"created": 0, "duplicates": 1, "updated": 0, "kept_revoked": 0}
     row.refresh_from_db()
     assert row.revoked_at == revoked_at
     assert model.objects.count() == 1
@@ -139,7 +140,7 @@ def test_created_and_revoked_in_one_batch(api_a):
         record("sessions", 0, session_id="s-1", status="revoked"),
         record("sessions", 1, session_id="s-2", status="revoked"),
     ]
-    assert api_a.ingest("sessions", batch).json() == {"created": 2, "duplicates": 0, "updated": 1}
+    assert api_a.ingest("sessions", batch).json() == {"created": 2, "duplicates": 0, "updated": 1, "kept_revoked": 0}
     assert set(Session.objects.values_list("session_id", "status")) == {("s-1", "revoked"), ("s-2", "revoked")}
     assert Session.objects.filter(revoked_at__isnull=True).count() == 0
 
@@ -147,7 +148,7 @@ def test_created_and_revoked_in_one_batch(api_a):
 def test_upsert_keeps_an_existing_external_id(api_a):
     api_a.ingest("grants", [record("grants", 0, grant_id="g", external_id="first")])
     result = api_a.ingest("grants", [record("grants", 0, grant_id="g", external_id="second", status="expired")])
-    assert result.json() == {"created": 0, "duplicates": 0, "updated": 1}
+    assert result.json() == {"created": 0, "duplicates": 0, "updated": 1, "kept_revoked": 0}
     grant = Grant.objects.get()
     assert (grant.external_id, grant.status) == ("first", "expired")
     # replaying the first record is a duplicate by external_id: it does not undo the later change
@@ -250,9 +251,9 @@ def test_ndjson_by_content_type_and_by_sniffing(api_a):
     lines = [json.dumps(record("events", n, external_id=f"nd-{n}")) for n in range(3)]
     body = "\n".join(lines[:2]) + "\n\n"
     response = api_a.ingest("events", body, content_type="application/x-ndjson")
-    assert response.json() == {"created": 2, "duplicates": 0, "updated": 0}
+    assert response.json() == {"created": 2, "duplicates": 0, "updated": 0, "kept_revoked": 0}
     sniffed = "\r\n".join(lines)  # sent as application/json, CRLF line ends
-    assert api_a.ingest("events", sniffed).json() == {"created": 1, "duplicates": 2, "updated": 0}
+    assert api_a.ingest("events", sniffed).json() == {"created": 1, "duplicates": 2, "updated": 0, "kept_revoked": 0}
     assert api_a.ingest("events", lines[0], content_type="text/plain").json()["duplicates"] == 1
 
 
@@ -306,7 +307,7 @@ def test_a_byte_order_mark_is_accepted(api_a):
 def test_an_empty_array_is_a_no_op(api_a):
     response = api_a.ingest("events", [])
     assert response.status_code == 201
-    assert response.json() == {"created": 0, "duplicates": 0, "updated": 0}
+    assert response.json() == {"created": 0, "duplicates": 0, "updated": 0, "kept_revoked": 0}
 
 
 def test_a_single_object_is_a_batch_of_one(api_a):

@@ -353,7 +353,7 @@ def test_auditor_and_admin_see_no_secret(client, tenant_a, victim, tenant_admin)
     assert Session.objects.get(pk=victim["sessions"][0].pk).status == "revoked"
 
 
-def test_revoked_again_after_reactivation_is_pushed_again(
+def test_a_revocation_kept_against_ingest_is_not_pushed_again(
     tenant_a, tenant_admin, victim, receiver, django_capture_on_commit_callbacks
 ):
     configure(tenant_a, receiver.url)
@@ -362,10 +362,10 @@ def test_revoked_again_after_reactivation_is_pushed_again(
     with django_capture_on_commit_callbacks(execute=True):
         session_revoke(session=session, actor=tenant_admin)
     reactivate = [{"session_id": session.session_id, "protocol": session.protocol, "status": "active"}]
-    assert api.ingest("sessions", reactivate).json()["updated"] == 1
-    session.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        assert session_revoke(session=session, actor=tenant_admin)
-    assert [c["body"]["revocations"][0]["id"] for c in receiver.calls] == [session.pk, session.pk]
-    assert len({c["body"]["delivery_id"] for c in receiver.calls}) == 2
+        assert api.ingest("sessions", reactivate).json()["kept_revoked"] == 1  # revoked is final (DESIGN 6)
+    session.refresh_from_db()
+    assert session.status == "revoked"
+    assert not session_revoke(session=session, actor=tenant_admin)  # still revoked: nothing to revoke again
+    assert [c["body"]["revocations"][0]["id"] for c in receiver.calls] == [session.pk]
     assert RevocationDelivery.objects.get().status == "delivered"
