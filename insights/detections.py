@@ -32,14 +32,18 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 
 from audit.models import AuditLog
+from audit.services import API_CLIENT
 from authmon import registry
 from authmon.models import Tenant
+from authmon.selectors import MAX_QUESTION
 from events.models import EventLog, EventType
 from insights.models import Detection, Severity
 from insights.sql import EpochBucket
 from jobs.models import JobLog, JobStatus
+from nlq.render import quote
 from notifications.models import Category, NotificationLog, NotificationStatus
-from sessions_grants.models import Session
+from sessions_grants.models import AccessStatus, Grant, Session
+from sessions_grants.services import KEPT_REVOKED, kept_revoked_action
 
 MAX_FINDINGS = 50  # per detection and period; the page says when there are more
 SUCCESS_EVENTS = (
@@ -829,6 +833,133 @@ def mfa_bypass(scope: Scope) -> list[Finding]:
             )
         )
     return found
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Revocations
+# --------------------------------------------------------------------------------------------------------------
+
+
+KEPT_REPORTS_READ = 500  # audit records of kept revocations read per kind and period, newest first
+KEPT_IDS_PER_SOURCE = 1000  # distinct ids looked at per reporting source
+KEPT_IDS_SHOWN = 10  # in the summary
+KEPT_IDS_IN_FACTS = 100  # in the finding's facts
+
+
+def _kept_reports(scope: Scope, model: type[Session] | type[Grant]) -> dict[str, list[tuple[dt.datetime, dict]]]:
+    """The audit records of kept revocations of ``model`` in the period, oldest first, by actor (who sent them)."""
+    audits = list(
+        scope.records(AuditLog, "timestamp")
+        .filter(action=kept_revoked_action(model), client_actor=API_CLIENT, new_entity__has_key=KEPT_REVOKED)
+        .order_by("-timestamp", "-pk")
+        .values_list("actor", "timestamp", "new_entity")[:KEPT_REPORTS_READ]
+    )
+    by_actor: dict[str, list[tuple[dt.datetime, dict]]] = defaultdict(list)
+    for actor, timestamp, entity in reversed(audits):
+        if isinstance(entity, dict) and isinstance(entity.get(KEPT_REVOKED), list):
+            by_actor[actor].append((timestamp, entity))
+    return by_actor
+
+
+def _strings(value: Any) -> list[str]:
+    """The text items of a JSON list (the audit record is JSON that ingest could also have sent)."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _revoked_among(scope: Scope, model: type[Session] | type[Grant], key: str, ids: set[str]) -> dict[str, str]:
+    """Which of ``ids`` are revoked rows of the tenant, each with its user (e-mail, else user id)."""
+    found: dict[str, str] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 500):
+        rows = (
+            model.objects.for_tenant(scope.tenant)
+            .filter(status=AccessStatus.REVOKED, **{f"{key}__in": wanted[start : start + 500]})
+            .values_list(key, "email", "user_id")
+        )
+        found.update((value, email or user_id) for value, email, user_id in rows)
+    return found
+
+
+def _records_url(kind: str, key: str, ids: list[str]) -> tuple[str, int]:
+    """The list page of ``kind`` showing the rows whose ``key`` is one of ``ids`` (as many as fit in one question)."""
+    label = registry.get(kind).field_map.field(key).label
+    quoted: list[str] = []
+    length = len(f"{label} is one of ()")
+    for value in ids:
+        text = quote(value)
+        if length + len(text) + 2 > MAX_QUESTION:
+            break
+        quoted.append(text)
+        length += len(text) + 2
+    question = f"{label} is one of ({', '.join(quoted)})"
+    return f"{registry.get(kind).list_url}?{urlencode([('q', question), ('preset', 'all')])}", len(quoted)
+
+
+def _more(values: list[str], limit: int) -> str:
+    text = ", ".join(values[:limit])
+    return text + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+@detection(
+    Detection.REVOKED_REPORTED_ACTIVE,
+    severity=Severity.MEDIUM,
+    kind="sessions",
+    description="An ingested batch reported revoked sessions or grants as active or expired. authmon kept them "
+    "revoked, as revocation is final; the identity service may not have applied the revocation, or someone is "
+    "replaying old data with its API token.",
+    params=(Param("records", "Revoked sessions or grants reported by one token, at least", 1, 1),),
+)
+def revoked_reported_active(scope: Scope) -> list[Finding]:
+    """One finding per record kind and reporting token, read from the audit record that ingest writes for each
+    batch it kept revoked (``sessions_grants.services.revocations_kept_audit``), so no table of its own.
+
+    Audit records can be ingested as well, so one counts only the ids it names that are revoked rows of this
+    tenant: a forged one cannot make an active session look reported, and none can hide a real report.
+    """
+    p, tz = scope.params, scope.tenant.tz
+    found: list[Finding] = []
+    for model in (Session, Grant):
+        kind = registry.for_model(model)
+        key = kind.upsert_key or ""
+        reports = _kept_reports(scope, model)
+        named: dict[str, list[str]] = {}
+        for actor, audits in reports.items():
+            ids = dict.fromkeys(i for _, entity in audits for i in _strings(entity[KEPT_REVOKED]))
+            named[actor] = list(ids)[:KEPT_IDS_PER_SOURCE]
+        revoked = _revoked_among(scope, model, key, {i for ids in named.values() for i in ids})
+        for actor, audits in reports.items():
+            ids = [i for i in named[actor] if i in revoked]
+            if not ids or len(ids) < p["records"]:
+                continue
+            kept = set(ids)
+            mine = [(when, entity) for when, entity in audits if kept.intersection(_strings(entity[KEPT_REVOKED]))]
+            first, last = mine[0][0], mine[-1][0]
+            statuses = sorted({s[:20] for _, entity in mine for s in _strings(entity.get("reported_status"))})
+            reported = " or ".join(statuses) or "active"
+            users = Counter(revoked[i] for i in ids if revoked[i])
+            noun, them = (kind.singular.lower(), "it") if len(ids) == 1 else (kind.noun, "them")
+            url, linked = _records_url(kind.name, key, ids)
+            batches = len(mine)
+            found.append(
+                scope.finding(
+                    key={"kind": kind.name, "actor": actor},
+                    title=f"{len(ids)} revoked {noun} reported {reported} by {actor}"[:300],
+                    summary=f"{batches} ingested batch{'es' if batches != 1 else ''} between {_time(first, tz)} and "
+                    f"{_time(last, tz)} reported {_more(ids, KEPT_IDS_SHOWN)} as {reported}, for "
+                    f"{_top(users, 'user')}. authmon kept {them} revoked: check that the identity service has ended "
+                    f"{them}, and whether this token is replaying old data."
+                    + (f" The link shows the first {linked}." if linked < len(ids) else ""),
+                    count=len(ids),
+                    first=first,
+                    last=last,
+                    evidence=url,
+                    ids=ids[:KEPT_IDS_IN_FACTS],
+                    statuses=statuses,
+                    batches=batches,
+                )
+            )
+    found.sort(key=lambda f: (-f.count, f.subject))
+    return found[: scope.limit]
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ class Detection(models.TextChoices):
     SUCCESS_AFTER_FAILURES = "success_after_failures", "Success after failures"
     NEW_IP_AFTER_RESET = "new_ip_after_reset", "New IP or device after a password reset"
     CONCURRENT_SESSIONS = "concurrent_sessions", "Concurrent sessions from different IPs"
+    REVOKED_REPORTED_ACTIVE = "revoked_reported_active", "Revoked session or grant reported active"
     MFA_BYPASS = "mfa_bypass", "MFA failures, then a login without MFA"
     BULK_DELETION = "bulk_deletion", "Bulk deletions"
     AFTER_HOURS_ADMIN = "after_hours_admin", "After-hours admin changes"
