@@ -23,8 +23,8 @@ Idempotency and upserts (DESIGN sections 5 and 6):
   a session and revoke it. An existing ``external_id`` is never overwritten by an update.
 - ``revoked_at`` is set by authmon, never by clients: to the ingest time when a row's status becomes ``revoked``
   and it has none yet.
-- Revoked is final (DESIGN section 6). A record that reports a revoked row (one with ``revoked_at`` whose status is
-  ``revoked``, revoked in the console, by an earlier batch or earlier in this one) with any other status is *kept
+- Revoked is final (DESIGN section 6). A record that reports a revoked row (of a kind with ``revoked_at``: sessions
+  and grants; revoked in the console, by an earlier batch or earlier in this one) with any other status is *kept
   revoked*: nothing of that record is stored, and it counts as ``kept_revoked``, not as updated or duplicate. The
   whole record is refused rather than all but its status because it describes the row as its sender believes it to
   be (still active): a replayed old batch or a sender that missed the revocation. Storing its other fields would

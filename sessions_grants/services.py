@@ -13,6 +13,7 @@ from django.utils import timezone
 from audit.models import AuditLog
 from audit.services import API_CLIENT, audit_record
 from authmon.models import Tenant
+from authmon.registry import LogKind
 from sessions_grants.models import AccessStatus, Grant, Session, status_q
 from sessions_grants.selectors import user_aliases, users_match
 from sessions_grants.webhooks import revocations_queue
@@ -130,7 +131,7 @@ def _ids_text(values: list[str], limit: int = 300) -> str:
 
 
 def revocations_kept_audit(
-    *, kind: Any, tenant: Tenant, rows: list[Session | Grant], records: int, statuses: list[str], actor: str
+    *, kind: LogKind, tenant: Tenant, rows: list[Session | Grant], records: int, statuses: list[str], actor: str
 ) -> AuditLog:
     """Audit an ingested batch that reported revoked sessions or grants as active or expired (DESIGN section 6).
 
@@ -145,8 +146,7 @@ def revocations_kept_audit(
     - old and new both say revoked; new also names the kept ids (``kept_revoked``, at most ``KEPT_IDS_MAX``), their
       exact number and the statuses the batch reported.
     """
-    key = kind.upsert_key
-    ids = [str(getattr(row, key)) for row in rows]
+    ids = [str(getattr(row, kind.upsert_key or "pk")) for row in rows]
     users = {row.email or row.user_id for row in rows}
     noun, them = (kind.singular.lower(), "it") if len(ids) == 1 else (kind.noun, "them")
     reported = " or ".join(statuses)
