@@ -26,6 +26,7 @@ import hmac
 import inspect
 import io
 import json
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,7 +51,17 @@ FORMAT_VERSION = 1
 MAX_LIMIT = 1_000_000
 DEFAULT_LIMIT = 10_000
 CHUNK = 2_000
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# CSV injection (OWASP, widened; DESIGN section 8): a spreadsheet reads a cell as a formula when it starts with one
+# of these, and some do so after leading spaces, line breaks or characters that show nothing, or from the full-width
+# and small forms an input method types ("＝", "＋", "－", "＠", "｜"; NFKC folds them to these). "|" starts a DDE
+# call in older spreadsheets.
+_FORMULA_STARTS = frozenset("=+-@|\t\r\n")
+# What shows nothing and may stand before a formula: every space, line or paragraph separator, control and format
+# character (U+00A0, U+200B, U+FEFF, bidi marks...), and the few blank letters and marks Unicode calls ignorable.
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+_INVISIBLE_OTHERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0") | frozenset(
+    map(chr, range(0xFE00, 0xFE10))
+)
 
 
 class ExportError(ValueError):
@@ -146,9 +157,24 @@ def parse_format(raw: str | None) -> str:
 
 
 def neutralise(cell: Any) -> str:
-    """Stop spreadsheets from reading a cell as a formula (OWASP CSV injection)."""
+    """Stop spreadsheets from reading a cell as a formula: a leading ``'`` makes it text (see ``_FORMULA_STARTS``).
+
+    The first character that shows decides; invisible ones before it are skipped. Most cells start with a letter
+    or digit and are decided by their first character.
+    """
     text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+    for char in text:
+        if char in _FORMULA_STARTS:
+            return "'" + text
+        if "!" <= char <= "~":  # any other visible ASCII character
+            return text
+        if char.isascii():  # a space or a control character
+            continue
+        if unicodedata.normalize("NFKC", char)[:1] in _FORMULA_STARTS:
+            return "'" + text
+        if unicodedata.category(char) not in _INVISIBLE_CATEGORIES and char not in _INVISIBLE_OTHERS:
+            return text
+    return text
 
 
 @contextmanager
@@ -473,12 +499,17 @@ def filters_of(params: Iterable[tuple[str, list[str]]]) -> dict[str, Any]:
 SYNC_EXPORT_MAX = 50_000  # larger exports run as a job with a progress bar
 
 
-def export_dir() -> Any:
-    from pathlib import Path
+def export_columns_named(kind: LogKind, names: list[str]) -> list[tuple[str, str]]:
+    """The CSV columns for a run: the kind's own table columns whose names are in ``names``, in table order.
 
-    path = Path(settings.AUTHMON_EXPORT_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    Header cells always come from the table; a name the table does not have is dropped, whatever asked for it.
+    """
+    table = kind.table([])
+    wanted = set(names)
+    for column in table.columns.iterall():
+        if column.name not in wanted:
+            table.columns.hide(column.name)
+    return export_columns(table)
 
 
 def export_to_file(
@@ -493,10 +524,24 @@ def export_to_file(
     path: Any,
     progress: Any = None,
 ) -> int:
-    """Write an export to ``path`` (streamed, constant memory) and return the number of records written."""
+    """Write an export to ``path`` (streamed, constant memory) and return the number of records written.
+
+    For the benchmark and tools; the console's export runs write into the tenant's file store instead.
+    """
     tmp = path.with_suffix(path.suffix + ".part")
     try:
-        written = _export_write(kind, queryset, tenant_slug, filters, fmt, limit, columns, tmp, progress)
+        with tmp.open("w", encoding="utf-8", newline="") as out:
+            written = export_write(
+                out,
+                kind=kind,
+                queryset=queryset,
+                tenant_slug=tenant_slug,
+                filters=filters,
+                fmt=fmt,
+                limit=limit,
+                columns=columns,
+                progress=progress,
+            )
     except BaseException:
         tmp.unlink(missing_ok=True)  # a failed export (database gone, worker stopped) leaves no partial file
         raise
@@ -504,7 +549,9 @@ def export_to_file(
     return written
 
 
-def _export_write(
+def export_write(
+    out: Any,
+    *,
     kind: LogKind,
     queryset: QuerySet,
     tenant_slug: str,
@@ -512,30 +559,25 @@ def _export_write(
     fmt: str,
     limit: int,
     columns: list[tuple[str, str]],
-    tmp: Any,
-    progress: Any,
+    progress: Any = None,
 ) -> int:
+    """Write an export to the open text handle ``out`` (streamed) and return the number of records written."""
     written = 0
-    with tmp.open("w", encoding="utf-8", newline="") as out:
-        if fmt == "json":
-            counter = {"done": 0}
+    if fmt == "json":
+        counter = {"done": 0}
 
-            def tick(done: int, total: int) -> None:
-                counter["done"] = done
-                if progress:
-                    progress(done, total)
+        def tick(done: int, total: int) -> None:
+            counter["done"] = done
+            if progress:
+                progress(done, total)
 
-            for piece in stream_json(
-                kind, queryset, tenant_slug=tenant_slug, filters=filters, limit=limit, progress=tick
-            ):
-                out.write(piece)
-            written = counter["done"]
-        else:
-            total = queryset[:limit].count()
-            for piece in stream_csv(kind.table, queryset, columns=columns, limit=limit):
-                out.write(piece)
-                written += piece.count("\n")
-                if progress:
-                    progress(min(written, total), total)
-            written = total
-    return written
+        for piece in stream_json(kind, queryset, tenant_slug=tenant_slug, filters=filters, limit=limit, progress=tick):
+            out.write(piece)
+        return counter["done"]
+    total = queryset[:limit].count()
+    for piece in stream_csv(kind.table, queryset, columns=columns, limit=limit):
+        out.write(piece)
+        written += piece.count("\n")
+        if progress:
+            progress(min(written, total), total)
+    return total

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from audit.chain import chain_anchor_move, chain_trim_bound
 from audit.models import AuditChain
-from authmon import partitions, registry
+from authmon import filestore, partitions, registry
 from authmon.exports import stream_json
 from authmon.models import Tenant
 from authmon.registry import LogKind
@@ -53,7 +53,8 @@ class TrimReport:
     """
 
     deleted: dict[str, int] = field(default_factory=dict)
-    archives: list[str] = field(default_factory=list)
+    tenant_id: int | None = None
+    archives: list[ArchiveWritten] = field(default_factory=list)
     dropped: dict[str, list[str]] = field(default_factory=dict)
     dropped_rows: dict[str, int] = field(default_factory=dict)
     deferred: dict[str, list[str]] = field(default_factory=dict)
@@ -73,23 +74,29 @@ class TrimReport:
             text += f"; {kind} partition(s) {', '.join(names)} busy, dropped on a later run"
         for kind, names in self.kept.items():
             text += f"; {kind} partition(s) {', '.join(names)} kept: they hold {KEEP_REASONS[kind]}"
-        if self.archives:
-            text += f"; audit archived to {', '.join(self.archives)}"
+        own = [a for a in self.archives if a.tenant_id == self.tenant_id]
+        if own:
+            records = sum(a.records for a in own)
+            text += f"; {records:,} audit records archived first ({len(own)} sealed archive(s))"
         return text + "."
 
 
-def archive_dir() -> Path:
-    path = Path(settings.AUTHMON_ARCHIVE_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+@dataclass(frozen=True)
+class ArchiveWritten:
+    """A sealed audit archive a trim wrote into a tenant's archive store, and how many records it holds."""
+
+    tenant_id: int
+    written: filestore.WrittenFile
+    records: int
 
 
 def audit_archive(
     *, tenant: Tenant, before: dt.datetime, progress: Any = None, up_to_seq: int | None = None
-) -> tuple[Path | None, int]:
+) -> ArchiveWritten | None:
     """Write a sealed export of the tenant's audit records older than ``before``; None when there are none.
 
-    ``up_to_seq`` limits it to what a trim will remove: a prefix of the audit chain (see ``chain_trim_bound``).
+    ``up_to_seq`` limits it to what a trim will remove: a prefix of the audit chain (see ``chain_trim_bound``). The
+    file goes to the tenant's private archive store under an unguessable name (:mod:`authmon.filestore`).
     """
     kind = registry.get("audit")
     queryset = kind.model.objects.for_tenant(tenant).filter(timestamp__lt=before)
@@ -97,10 +104,7 @@ def audit_archive(
         queryset = queryset.filter(seq__lte=up_to_seq)
     queryset = queryset.order_by("timestamp", "pk")
     if not queryset.exists():
-        return None, 0
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
-    path = archive_dir() / f"audit-{tenant.slug}-before-{before:%Y%m%d}-{stamp}.json"
-    tmp = path.with_suffix(".part")
+        return None
     total = {"n": 0}
 
     def tick(done: int, count: int) -> None:
@@ -109,11 +113,10 @@ def audit_archive(
             progress(done, count)
 
     filters = {"before": before.isoformat(), "reason": "retention archive"}
-    with tmp.open("w", encoding="utf-8") as out:
+    with filestore.file_write("archive", tenant.pk, "json") as (out, place):
         for piece in stream_json(kind, queryset, tenant_slug=tenant.slug, filters=filters, limit=10**12, progress=tick):
             out.write(piece)
-    tmp.replace(path)
-    return path, total["n"]
+    return ArchiveWritten(tenant.pk, filestore.file_seal(place), total["n"])
 
 
 def _delete_batches(queryset: Any, *, purge: bool, time_field: str | None = None) -> int:
@@ -145,7 +148,7 @@ def _delete_batches(queryset: Any, *, purge: bool, time_field: str | None = None
 def tenant_trim(*, tenant: Tenant, now: dt.datetime | None = None, progress: Any = None) -> TrimReport:
     """Apply the tenant's retention to every kind (0 days = keep forever). Audit is archived first."""
     now = now or timezone.now()
-    report = TrimReport()
+    report = TrimReport(tenant_id=tenant.pk)
     for kind in registry.kinds():
         days = tenant.retention_days(kind.name)
         if days <= 0:
@@ -160,9 +163,9 @@ def tenant_trim(*, tenant: Tenant, now: dt.datetime | None = None, progress: Any
             # Only a prefix of the tenant's audit chain can go, in chain order, so that the rest still verifies.
             bound = chain_trim_bound(tenant=tenant, cutoff=cutoff)
             old = old.filter(seq__lte=bound).order_by("seq")
-            path, _ = audit_archive(tenant=tenant, before=cutoff, progress=progress, up_to_seq=bound)
-            if path is not None:
-                report.archives.append(path.name)
+            archive = audit_archive(tenant=tenant, before=cutoff, progress=progress, up_to_seq=bound)
+            if archive is not None:
+                report.archives.append(archive)
         if kind.name in KEEP:
             old = old.exclude(KEEP[kind.name])
         report.deleted[kind.name] = _delete_batches(old, purge=kind.name == "audit", time_field=time_field)
@@ -225,9 +228,9 @@ def _audit_month_release(partition: partitions.Partition, report: TrimReport) ->
         if seq > chain_trim_bound(tenant=tenants[tenant_id], cutoff=partition.end):
             return False
     for tenant_id, seq in due.items():
-        path, _ = audit_archive(tenant=tenants[tenant_id], before=partition.end, up_to_seq=seq)
-        if path is not None:
-            report.archives.append(path.name)
+        archive = audit_archive(tenant=tenants[tenant_id], before=partition.end, up_to_seq=seq)
+        if archive is not None:
+            report.archives.append(archive)
         chain_anchor_move(tenant_id=tenant_id, seq=seq)
     return True
 
@@ -259,14 +262,24 @@ def expired_access_mark(*, tenant: Tenant | None = None, now: dt.datetime | None
 
 
 def export_files_prune(*, now: dt.datetime | None = None) -> int:
-    """Remove export files older than ``AUTHMON_EXPORT_TTL_HOURS``."""
+    """Remove export files and leftover restore uploads older than ``AUTHMON_EXPORT_TTL_HOURS``.
+
+    Recorded files go with their records (the job page then says the file has expired); files without a record
+    (left by a crashed run, or by an older release that wrote exports flat into the directory) go by their age.
+    """
+    from jobs.models import RunFile
+
     now = now or timezone.now()
-    limit = (now - dt.timedelta(hours=settings.AUTHMON_EXPORT_TTL_HOURS)).timestamp()
-    directory = Path(settings.AUTHMON_EXPORT_DIR)
+    cutoff = now - dt.timedelta(hours=settings.AUTHMON_EXPORT_TTL_HOURS)
     removed = 0
+    for stored in RunFile.objects.filter(purpose__in=["export", "upload"], created_at__lt=cutoff).iterator():
+        filestore.file_remove(filestore.StoredPath(stored.purpose, stored.tenant_id, stored.name))
+        stored.delete()
+        removed += 1
+    directory = Path(settings.AUTHMON_EXPORT_DIR)
     if directory.exists():
-        for path in directory.iterdir():
-            if path.is_file() and path.stat().st_mtime < limit:
+        for path in directory.rglob("*"):
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime < cutoff.timestamp():
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed

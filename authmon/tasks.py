@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from celery import shared_task
@@ -11,11 +10,13 @@ from django.conf import settings
 from django.http import QueryDict
 from django.urls import reverse
 
-from authmon import exports, maintenance, partitions, registry
+from authmon import exports, filestore, maintenance, partitions, registry
 from authmon.models import Tenant, User
+from authmon.permissions import Perm, has_perm
 from authmon.restore import archive_restore
-from jobs.models import JobLog, JobStatus
+from jobs.models import JobLog, JobRun, JobStatus
 from jobs.runner import JobContext, job_create, job_enqueue, job_run
+from jobs.services import RETRYABLE_TYPES, run_file_record
 from notifications.services import notification_send
 
 
@@ -23,14 +24,14 @@ def job_task(name: str) -> Callable[[Callable[..., str]], Any]:
     """Turn ``work(context, *args) -> summary`` into a Celery task that runs it as the job record ``job_pk``.
 
     A redelivered task (``acks_late`` after a worker died) finds its job no longer pending and does nothing; the
-    watchdog has the final word on such runs.
+    watchdog has the final word on such runs. Only job records authmon created (with a :class:`JobRun`) are run.
     """
 
     def decorate(work: Callable[..., str]) -> Any:
         @shared_task(name=name, acks_late=True)
         def task(job_pk: int, *args: Any) -> str | None:
             job = JobLog.objects.filter(pk=job_pk).first()
-            if job is None or job.latest_status != JobStatus.PENDING:
+            if job is None or job.latest_status != JobStatus.PENDING or job.console_run is None:
                 return None
             return job_run(job, lambda context: work(context, *args)).latest_status
 
@@ -40,68 +41,98 @@ def job_task(name: str) -> Callable[[Callable[..., str]], Any]:
     return decorate
 
 
-def _acting_user(job: JobLog) -> User:
-    user = User.objects.get(pk=job.details["requested_by_id"])
-    user._active_tenant = job.tenant  # a super admin's export runs in the tenant it was asked for
+class RunRefused(Exception):
+    """A run's requester may no longer do what the run would do; the run fails with this message."""
+
+
+def _run_of(job: JobLog) -> JobRun:
+    run = job.console_run
+    if run is None:  # job_task only runs marked jobs; kept as a second lock on the same door
+        raise RunRefused("This job record was not created by authmon; it is not run.")
+    return run
+
+
+def _export_requester(job: JobLog, run: JobRun, kind: registry.LogKind) -> User:
+    """The user the export runs as, checked now (not when it was queued): still active, of the job's tenant (or a
+    super admin), and still allowed to export the kind. The run reads through the job's tenant only."""
+    user = run.requested_by
+    if user is None or not user.is_active:
+        raise RunRefused("The user who asked for this export no longer exists or is inactive; nothing was exported.")
+    if user.tenant_id != job.tenant_id and not user.is_super_admin:
+        raise RunRefused("The user who asked for this export no longer belongs to this tenant; nothing was exported.")
+    user._active_tenant = job.tenant  # a super admin's export runs in the tenant it was asked for, never another
+    if not has_perm(user, Perm.EXPORT, kind.name):
+        raise RunRefused(f"{user.email} may no longer export {kind.label}; nothing was exported.")
     return user
 
 
 @job_task("authmon.tasks.export_run_task")
 def export_run_task(context: JobContext) -> str:
-    """Write a large export to a file the requester can download from the job's page."""
+    """Write a large export to a private file of the tenant that the requester can download from the job's page."""
     from authmon.selectors import log_search
 
     job = context.job
-    details = job.details
-    kind = registry.get(details["kind"])
-    user = _acting_user(job)
+    run = _run_of(job)
+    spec = run.spec
+    kind = registry.get(spec["kind"])
+    user = _export_requester(job, run, kind)
     params = QueryDict(mutable=True)
-    for key, values in details["params"].items():
+    for key, values in spec["params"].items():
         params.setlist(key, values)
     search = log_search(kind, user, params)
     if not search.runnable:
         raise ValueError(f"The question can no longer be understood: {search.question_error.message}")
-    queryset = search.queryset.order_by(search.sort, "-pk" if search.sort.startswith("-") else "pk")
-    path = exports.export_dir() / details["file"]
-    count = exports.export_to_file(
-        kind=kind,
-        queryset=queryset,
-        tenant_slug=job.tenant.slug,
-        filters=details["filters"],
-        fmt=details["format"],
-        limit=details["limit"],
-        columns=[tuple(c) for c in details["columns"]],
-        path=path,
-        progress=lambda done, total: context.progress(done, total, f"Exported {done:,} of {total:,}"),
-    )
+    queryset = search.queryset.for_tenant(job.tenant)
+    queryset = queryset.order_by(search.sort, "-pk" if search.sort.startswith("-") else "pk")
+    fmt = spec["format"]
+    with filestore.file_write("export", job.tenant_id, fmt) as (out, place):
+        count = exports.export_write(
+            out,
+            kind=kind,
+            queryset=queryset,
+            tenant_slug=job.tenant.slug,
+            filters=spec["filters"],
+            fmt=fmt,
+            limit=spec["limit"],
+            columns=exports.export_columns_named(kind, spec.get("columns") or []),
+            progress=lambda done, total: context.progress(done, total, f"Exported {done:,} of {total:,}"),
+        )
+    run_file_record(run=run, written=filestore.file_seal(place), kind=kind.name, purpose="export", records=count)
     context.progress(count, count, force=True)
     link = reverse(registry.get("jobs").url_name("detail"), args=[job.pk])
     notification_send(  # recorded in the tenant's Notification Logs (sent, or failed with the SMTP error)
         tenant=job.tenant,
         to=[user.email],
         subject=f"Your {kind.label} export is ready",
-        body=f"{count:,} records were exported as {details['format'].upper()}. Download it from {link} "
+        body=f"{count:,} records were exported as {fmt.upper()}. Download it from {link} "
         f"within {settings.AUTHMON_EXPORT_TTL_HOURS} hours.",
         category="system",
         fail_silently=True,
     )
-    return f"Exported {count:,} {kind.noun} as {details['format'].upper()}; ready to download."
+    return f"Exported {count:,} {kind.noun} as {fmt.upper()}; ready to download."
 
 
 @job_task("authmon.tasks.restore_run_task")
 def restore_run_task(context: JobContext) -> str:
     """Verify and import an uploaded archive; the upload is removed afterwards, whatever the outcome."""
     job = context.job
-    upload = Path(job.details["upload"])
+    run = _run_of(job)
+    upload = run.files.filter(purpose="upload", tenant_id=job.tenant_id).first()
+    if upload is None:
+        raise RunRefused("The uploaded archive is gone; upload it again.")
+    place = filestore.StoredPath(upload.purpose, upload.tenant_id, upload.name)
     try:
+        with filestore.file_open_verified(place, sha256=upload.sha256, size=upload.size) as handle:
+            raw = handle.read()
         result = archive_restore(
-            raw=upload.read_bytes(),
+            raw=raw,
             tenant=job.tenant,
-            kind_name=job.details["kind"],
+            kind_name=run.spec["kind"],
             progress=lambda done, total: context.progress(done, total, f"Imported {done:,} of {total:,}"),
         )
     finally:
-        upload.unlink(missing_ok=True)
+        filestore.file_remove(place)
+        upload.delete()
     job.details = {**job.details, "created": result.created, "duplicates": result.duplicates}
     JobLog.objects.filter(pk=job.pk).update(details=job.details)
     return f"Restored {result.created:,} records; {result.duplicates:,} were already present."
@@ -109,15 +140,27 @@ def restore_run_task(context: JobContext) -> str:
 
 @job_task("authmon.tasks.trim_run_task")
 def trim_run_task(context: JobContext) -> str:
-    """Apply the tenant's retention to every kind, archiving audit logs first."""
+    """Apply the tenant's retention to every kind, archiving audit logs first.
+
+    The archives are recorded as files of this run, downloadable by super admins from its page. Dropping a month
+    partition archives every tenant with records in it: another tenant's archive gets its own job record (type
+    archive) in that tenant, so it is found, and downloaded, there.
+    """
+    job = context.job
+    run = _run_of(job)
     report = maintenance.tenant_trim(
-        tenant=context.job.tenant,
+        tenant=job.tenant,
         progress=lambda done, total: context.progress(done, total, f"Archiving audit logs: {done:,} of {total:,}"),
     )
+    for archive in report.archives:
+        if archive.tenant_id == job.tenant_id:
+            run_file_record(run=run, written=archive.written, kind="audit", purpose="archive", records=archive.records)
+        else:
+            _archive_job_record(archive, trim=job)
     context.job.details = {
         **context.job.details,
         "deleted": report.deleted,
-        "archives": report.archives,
+        "archived_records": sum(a.records for a in report.archives if a.tenant_id == job.tenant_id),
         "dropped_partitions": report.dropped,
         "dropped_rows_estimate": report.dropped_rows,
         "deferred_partitions": report.deferred,
@@ -125,6 +168,25 @@ def trim_run_task(context: JobContext) -> str:
     }
     JobLog.objects.filter(pk=context.job.pk).update(details=context.job.details)
     return report.summary()
+
+
+def _archive_job_record(archive: maintenance.ArchiveWritten, *, trim: JobLog) -> JobLog:
+    """A finished "audit log archive" run in the archive's own tenant, holding the file a shared trim wrote."""
+    tenant = Tenant.objects.get(pk=archive.tenant_id)
+    job = job_create(
+        tenant=tenant,
+        job_name="audit log archive",
+        job_type="archive",
+        details={"archived_records": archive.records, "reason": "a month partition past every retention was dropped"},
+    )
+    run_file_record(
+        run=job.console_run, written=archive.written, kind="audit", purpose="archive", records=archive.records
+    )
+    summary = f"Archived {archive.records:,} audit records before a shared month partition was dropped."
+    JobLog.objects.filter(pk=job.pk).update(
+        latest_status=JobStatus.SUCCESS, message=summary, updated_at=trim.updated_at
+    )
+    return job
 
 
 @job_task("authmon.tasks.cleanup_run_task")
@@ -180,3 +242,8 @@ def maintenance_nightly_task() -> int:
             job_enqueue(job, task)
             queued += 1
     return queued
+
+
+# Runs a tenant admin may start again from a failed one's page, by job type (see jobs.views.retry_view).
+RETRYABLE_TASKS = {"export": export_run_task, "trim": trim_run_task, "cleanup": cleanup_run_task}
+assert set(RETRYABLE_TASKS) == RETRYABLE_TYPES, "jobs.services.RETRYABLE_TYPES names the same runs"

@@ -603,7 +603,7 @@ def restore_measure(bench: Bench) -> None:
         report = maintenance.tenant_trim(tenant=tenant, now=now)
         trim_s = time.perf_counter() - began
         purged = report.deleted.get("audit", 0)
-        archive = maintenance.archive_dir() / report.archives[0]
+        archive = report.archives[0].written.place.resolve()
 
         with transaction.atomic():
             copy_in_s = _copy_in(f"COPY {table} FROM STDIN", rows)

@@ -8,13 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import http.client
 import json
 import logging
 import smtplib
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,12 +19,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.core.validators import EmailValidator, URLValidator
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
 from authmon.models import Tenant
+from authmon.security import outbound
 from insights import detections as catalog
 from insights.detections import DetectionSpec, Finding, Scope
 from insights.models import (
@@ -42,7 +40,7 @@ from insights.models import (
     webhook_secret_new,
 )
 from jobs.models import JobLog, JobStatus, JobType
-from jobs.runner import job_create, job_enqueue, stale_after
+from jobs.runner import console_runs, job_create, job_enqueue, stale_after
 from notifications.models import Category, NotificationLog, NotificationStatus
 
 logger = logging.getLogger(__name__)
@@ -164,7 +162,10 @@ def _rule_snapshot(rule: AlertRule) -> dict[str, Any]:
     }
 
 
-def _rule_clean(rule: AlertRule) -> None:
+def _rule_clean(rule: AlertRule, *, check_webhook: bool = True) -> None:
+    """Validate a rule before saving. ``check_webhook`` resolves and checks the webhook address (see
+    :mod:`authmon.security.outbound`); an update that leaves the address as it was skips it, so that a name that
+    does not resolve at the moment does not block changing the recipients."""
     errors: dict[str, str] = {}
     validate = EmailValidator()
     for address in rule.recipient_list:
@@ -173,11 +174,11 @@ def _rule_clean(rule: AlertRule) -> None:
         except ValidationError:
             errors["recipients"] = f"“{address}” is not an e-mail address."
             break
-    if rule.webhook_url:
+    if rule.webhook_url and check_webhook:
         try:
-            URLValidator(schemes=["http", "https"])(rule.webhook_url)
-        except ValidationError:
-            errors["webhook_url"] = "Enter an http:// or https:// address."
+            outbound.outbound_url_validate(rule.webhook_url)
+        except ValidationError as exc:
+            errors["webhook_url"] = " ".join(exc.messages)
     if not rule.recipient_list and not rule.webhook_url:
         errors["recipients"] = "Give at least one recipient or a webhook address."
     if rule.detection not in Detection.values:
@@ -232,7 +233,7 @@ def alert_rule_update(*, rule: AlertRule, actor: str, **changes: Any) -> AlertRu
         elif name == "webhook_url":
             value = value.strip()
         setattr(rule, name, value)
-    _rule_clean(rule)
+    _rule_clean(rule, check_webhook=rule.webhook_url != old["webhook_url"])
     new = _rule_snapshot(rule)
     if new == old:
         return rule
@@ -347,6 +348,7 @@ def alerts_evaluation_queue(*, tenant: Tenant, requested_by: str = "schedule") -
         job_name=EVALUATION_JOB_NAME,
         latest_status__in=[JobStatus.PENDING, JobStatus.RUNNING],
         updated_at__gte=timezone.now() - stale_after(),  # a run lost with its broker must not block the next ones
+        pk__in=console_runs(),  # an ingested record named like it is data, not a run: it must not block them either
     )
     if busy.exists():
         return None
@@ -523,7 +525,9 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
 def webhook_deliver(*, rule: AlertRule, finding: Finding, now: dt.datetime) -> str:
     """POST the signed alert to the rule's webhook, retrying server errors and timeouts with backoff.
 
-    Returns a short status: ``delivered (HTTP 200) after 1 attempt`` or what went wrong on the last attempt.
+    Goes through :func:`authmon.security.outbound.outbound_post`: an address that is not allowed is refused (and not
+    retried), a redirect is not followed. Returns a short status for the rule page, ``delivered (HTTP 200) after
+    1 attempt`` or what went wrong on the last attempt, in words that never carry a connection error's detail.
     """
     body = webhook_payload(rule=rule, finding=finding, now=now)
     attempts = max(1, int(getattr(settings, "INSIGHTS_WEBHOOK_ATTEMPTS", 3)))
@@ -532,26 +536,22 @@ def webhook_deliver(*, rule: AlertRule, finding: Finding, now: dt.datetime) -> s
     status = "not attempted"
     for attempt in range(1, attempts + 1):
         stamp = str(int(time.time()))
-        request = urllib.request.Request(  # noqa: S310 (the scheme is validated to http/https on save)
-            rule.webhook_url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "authmon-alerts/1",
-                "X-Authmon-Event": "alert",
-                "X-Authmon-Timestamp": stamp,
-                "X-Authmon-Signature": webhook_signature(secret=rule.webhook_secret, timestamp=stamp, body=body),
-                "X-Authmon-Delivery": f"{finding.fingerprint[:16]}-{int(now.timestamp())}",
-            },
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "authmon-alerts/1",
+            "X-Authmon-Event": "alert",
+            "X-Authmon-Timestamp": stamp,
+            "X-Authmon-Signature": webhook_signature(secret=rule.webhook_secret, timestamp=stamp, body=body),
+            "X-Authmon-Delivery": f"{finding.fingerprint[:16]}-{int(now.timestamp())}",
+        }
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                code = response.status
-        except urllib.error.HTTPError as exc:
-            code = exc.code
-        except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError, ValueError) as exc:
-            status = f"unreachable ({getattr(exc, 'reason', exc)})"
+            code = outbound.outbound_post(rule.webhook_url, body=body, headers=headers, timeout=timeout).status
+        except outbound.OutboundRefused as exc:
+            return str(exc)
+        except outbound.OutboundRedirect as exc:
+            return f"rejected: {exc}"
+        except outbound.OutboundError as exc:
+            status = str(exc)
             code = None
         if code is not None:
             if 200 <= code < 300:

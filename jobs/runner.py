@@ -19,11 +19,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from authmon.models import Tenant
-from jobs.models import JobLog, JobStatus
+from authmon.models import Tenant, User
+from jobs.models import JobLog, JobRun, JobStatus
 
 logger = logging.getLogger(__name__)
-RUNNER = "authmon"  # marks the runs authmon itself performs (ingested job records are the identity service's)
 
 
 class JobContext:
@@ -55,21 +54,43 @@ class JobContext:
 
 
 def job_create(
-    *, tenant: Tenant, job_name: str, job_type: str, details: dict[str, Any] | None = None, message: str = "Queued"
+    *,
+    tenant: Tenant,
+    job_name: str,
+    job_type: str,
+    details: dict[str, Any] | None = None,
+    message: str = "Queued",
+    spec: dict[str, Any] | None = None,
+    requested_by: User | None = None,
 ) -> JobLog:
-    """Write the pending record of a run that is about to be queued."""
+    """Write the pending record of a run that is about to be queued, with authmon's mark on it.
+
+    ``details`` is what the job page shows (it is the record's public JSON, like an ingested job's). ``spec`` holds
+    the run's parameters and ``requested_by`` the console user who asked for it: both live in :class:`JobRun`, which
+    no API can write, and are the only source a task or a retry reads its instructions from.
+    """
     now = timezone.now()
-    return JobLog.objects.create(
-        tenant=tenant,
-        job_id=uuid.uuid4().hex,
-        job_name=job_name,
-        job_type=job_type,
-        latest_status=JobStatus.PENDING,
-        message=message,
-        created_at=now,
-        updated_at=now,
-        details={"runner": RUNNER, **(details or {})},
-    )
+    with transaction.atomic():
+        job = JobLog.objects.create(
+            tenant=tenant,
+            job_id=uuid.uuid4().hex,
+            job_name=job_name,
+            job_type=job_type,
+            latest_status=JobStatus.PENDING,
+            message=message,
+            created_at=now,
+            updated_at=now,
+            details=dict(details or {}),
+        )
+        JobRun.objects.create(
+            tenant=tenant, job_pk=job.pk, job_created_at=now, spec=dict(spec or {}), requested_by=requested_by
+        )
+    return job
+
+
+def console_runs() -> Any:
+    """The primary keys of the job records authmon itself runs (a subquery: ``JobLog.objects.filter(pk__in=...)``)."""
+    return JobRun.objects.values("job_pk")
 
 
 def job_run(job: JobLog, work: Callable[[JobContext], str]) -> JobLog:
@@ -114,7 +135,7 @@ def jobs_mark_stale(*, now: dt.datetime | None = None) -> int:
     cutoff = now - stale_after()
     count = 0
     for job in JobLog.objects.filter(
-        latest_status=JobStatus.RUNNING, updated_at__lt=cutoff, details__runner=RUNNER
+        latest_status=JobStatus.RUNNING, updated_at__lt=cutoff, pk__in=console_runs()
     ).iterator():
         job.latest_status = JobStatus.FAILED
         job.message = (

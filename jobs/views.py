@@ -1,8 +1,11 @@
-"""Job pages beyond the generic ones: live progress, the export download, retry of a failed run."""
+"""Job pages beyond the generic ones: live progress, the download of a run's file, retry of a failed run.
+
+Only runs authmon itself made (those with a :class:`~jobs.models.JobRun`) offer a download or a retry, and both read
+their parameters from that server-side row, never from the record's ``details``: job records are ingestible, so
+``details`` is data the identity service sent, not an instruction (DESIGN section 8, provenance).
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -11,11 +14,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from authmon import exports
+from authmon.filestore import StoredPath, StoreError, file_open_verified
 from authmon.permissions import Perm, has_perm
 from authmon.registry import LogKind
-from jobs.models import JobLog, JobStatus
+from jobs.models import JobLog, JobStatus, RunFile
 from jobs.runner import job_create, job_enqueue
+from jobs.services import run_file_download_name, run_files_for
 
 
 def _job(request: HttpRequest, kind: LogKind, pk: int) -> JobLog:
@@ -33,41 +37,60 @@ def progress_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
 
 
 def download_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
-    """An export job's file, only for users allowed to export that kind."""
+    """A file a finished run of authmon wrote (an export, a retention archive), for users allowed to export its kind.
+
+    ``?file=N`` picks one of several files of a run (a trim may archive more than once); the default is the first.
+    """
     job = _job(request, kind, pk)
-    exported = job.details.get("kind")
-    if job.job_type != "export" or not job.details.get("file") or not exported:
-        raise Http404("This job has no file to download.")
-    if not has_perm(request.user, Perm.EXPORT, exported):
-        raise PermissionDenied
     if job.latest_status != JobStatus.SUCCESS:
-        raise Http404("The export is not finished.")
-    path = exports.export_dir() / Path(job.details["file"]).name
-    if not path.is_file():
-        raise Http404("The file has expired and was removed; export again.")
-    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
-
-
-RETRYABLE = {"export", "trim", "cleanup"}
+        raise Http404("This job has no file to download.")
+    files = run_files_for(job)
+    chosen = request.GET.get("file", "")
+    if chosen:
+        files = [f for f in files if str(f.pk) == chosen]
+    if not files:
+        raise Http404("This job has no file to download.")
+    stored: RunFile = files[0]
+    if not has_perm(request.user, Perm.EXPORT, stored.kind):
+        raise PermissionDenied
+    try:
+        handle = file_open_verified(
+            StoredPath(stored.purpose, stored.tenant_id, stored.name), sha256=stored.sha256, size=stored.size
+        )
+    except StoreError as exc:
+        raise Http404(str(exc)) from None
+    response = FileResponse(handle, as_attachment=True, filename=run_file_download_name(job, stored))
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST
 def retry_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
-    """Run a failed export, trim or cleanup again as a new job (tenant admins)."""
-    from authmon.tasks import cleanup_run_task, export_run_task, trim_run_task
+    """Run a failed export, trim or cleanup of authmon again as a new job (tenant admins).
+
+    The new run takes its parameters from the failed run's server-side spec; the user retrying becomes its
+    requester, so an export's file is theirs to download and is checked against their own rights.
+    """
+    from authmon.tasks import RETRYABLE_TASKS
 
     job = _job(request, kind, pk)
     if not has_perm(request.user, Perm.RETRY, kind.name):
         raise PermissionDenied
-    if job.latest_status != JobStatus.FAILED or job.job_type not in RETRYABLE or job.details.get("runner") != "authmon":
+    run = job.console_run
+    if run is None or job.latest_status != JobStatus.FAILED or job.job_type not in RETRYABLE_TASKS:
         messages.error(request, "Only failed export, trim and cleanup runs of authmon can be retried.")
         return HttpResponseRedirect(reverse(kind.url_name("detail"), args=[pk]))
-    if job.job_type == "export" and not has_perm(request.user, Perm.EXPORT, job.details.get("kind")):
+    if job.job_type == "export" and not has_perm(request.user, Perm.EXPORT, run.spec.get("kind", "")):
         raise PermissionDenied
-    details = {k: v for k, v in job.details.items() if k not in {"progress", "started_at", "duration_seconds"}}
-    details["retry_of"] = job.job_id
-    new = job_create(tenant=job.tenant, job_name=job.job_name, job_type=job.job_type, details=details)
-    task = {"export": export_run_task, "trim": trim_run_task, "cleanup": cleanup_run_task}[job.job_type]
-    job_enqueue(new, task)
+    shown = {k: v for k, v in job.details.items() if k not in {"progress", "started_at", "duration_seconds"}}
+    new = job_create(
+        tenant=job.tenant,
+        job_name=job.job_name,
+        job_type=job.job_type,
+        details={**shown, "retry_of": job.job_id, "requested_by": request.user.email},
+        spec=run.spec,
+        requested_by=request.user,
+    )
+    job_enqueue(new, RETRYABLE_TASKS[job.job_type])
     messages.success(request, f"Retrying as job {new.job_id}.")
     return HttpResponseRedirect(reverse(kind.url_name("detail"), args=[new.pk]))

@@ -19,17 +19,14 @@ from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from audit.services import audit_record
-from authmon import exports, registry
+from authmon import exports, registry, runs
 from authmon.daterange import PRESETS
 from authmon.paging import CursorError, paginate, total_measure
 from authmon.permissions import Perm, has_perm
 from authmon.registry import LogKind
 from authmon.restore import RestoreError, archive_read, archive_verify
 from authmon.selectors import log_search
-from authmon.tasks import export_run_task, restore_run_task
 from authmon.tenancy import active_tenant_for
-from jobs.models import JobLog
-from jobs.runner import job_create, job_enqueue
 
 PER_PAGE = 50
 RECENT_QUESTIONS = 8  # per user and page, offered as hints in the question box
@@ -196,38 +193,30 @@ def export_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
         messages.warning(request, error)
     tenant = active_tenant_for(request.user)
     filters = exports.filters_of(request.GET.lists())
-    queryset = search.queryset.order_by(*_order(search.sort))
-    audit_record(
-        tenant=tenant,
-        actor=request.user.email,
-        action=f"export {kind.model.__name__}",
-        target=kind.label,
-        new={"format": fmt, "limit": limit, "filters": filters},
-        comments=f"Exported up to {limit:,} {kind.noun} as {fmt.upper()}",
-    )
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    filename = f"authmon-{tenant.slug}-{kind.name}-{stamp}.{fmt}"
     columns = _export_columns(request, kind)
     if limit > exports.SYNC_EXPORT_MAX:
-        job = job_create(
+        # A job writes a file on the server and mails the requester: it starts only by a CSRF-protected POST, so a
+        # link on another site cannot start one (DESIGN section 6b). A GET shows what would be exported.
+        if request.method != "POST":
+            context = {"kind": kind, "fmt": fmt, "limit": limit, "search": search, "back": back}
+            return render(request, "authmon/export_confirm.html", {**context, "action": request.get_full_path()})
+        _export_audit(request, kind, tenant=tenant, fmt=fmt, limit=limit, filters=filters)
+        job = runs.export_job_start(
+            kind=kind,
+            user=request.user,
             tenant=tenant,
-            job_name=f"{kind.label.lower()} export",
-            job_type="export",
-            details={
-                "kind": kind.name,
-                "format": fmt,
-                "limit": limit,
-                "filters": filters,
-                "params": {k: v for k, v in request.GET.lists() if k not in ("format", "limit", "cursor")},
-                "columns": columns,
-                "file": filename,
-                "requested_by": request.user.email,
-                "requested_by_id": request.user.pk,
-            },
+            params=request.GET.lists(),
+            fmt=fmt,
+            limit=limit,
+            columns=[name for name, _header in columns],
+            filters=filters,
         )
-        job_enqueue(job, export_run_task)
         messages.info(request, f"Exporting up to {limit:,} {kind.noun} as a job; the download appears here when done.")
         return HttpResponseRedirect(reverse(registry.get("jobs").url_name("detail"), args=[job.pk]))
+    _export_audit(request, kind, tenant=tenant, fmt=fmt, limit=limit, filters=filters)
+    queryset = search.queryset.order_by(*_order(search.sort))
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    filename = f"authmon-{tenant.slug}-{kind.name}-{stamp}.{fmt}"
     if fmt == "json":
         body = exports.stream_json(kind, queryset, tenant_slug=tenant.slug, filters=filters, limit=limit)
         response = StreamingHttpResponse(body, content_type="application/json; charset=utf-8")
@@ -237,6 +226,19 @@ def export_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _export_audit(
+    request: HttpRequest, kind: LogKind, *, tenant: Any, fmt: str, limit: int, filters: dict[str, Any]
+) -> None:
+    audit_record(
+        tenant=tenant,
+        actor=request.user.email,
+        action=f"export {kind.model.__name__}",
+        target=kind.label,
+        new={"format": fmt, "limit": limit, "filters": filters},
+        comments=f"Exported up to {limit:,} {kind.noun} as {fmt.upper()}",
+    )
 
 
 def _export_columns(request: HttpRequest, kind: LogKind) -> list[tuple[str, str]]:
@@ -269,32 +271,14 @@ def restore_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
             archive_verify(archive_read(raw), tenant=tenant, kind_name=kind.name)
         except RestoreError as exc:
             error = str(exc)
-    running = JobLog.objects.for_tenant(tenant).filter(
-        job_type="import", latest_status__in=["pending", "running"], details__kind=kind.name
-    )
-    if error is None and running.exists():
+    if error is None and runs.restore_running(tenant=tenant, kind=kind):
         error = "A restore is already running for this tenant; wait for it to finish."
     if error is not None:
         context["error"] = error
         return render(request, "authmon/restore.html", context, status=400)
-    job = job_create(
-        tenant=tenant,
-        job_name=f"{kind.label.lower()} restore",
-        job_type="import",
-        details={"kind": kind.name, "file_name": upload.name, "requested_by": request.user.email},
+    job = runs.restore_start(
+        kind=kind, user=request.user, tenant=tenant, file_name=upload.name, size=upload.size, chunks=[raw]
     )
-    path = exports.export_dir() / f"restore-{job.job_id}.json"
-    path.write_bytes(raw)
-    JobLog.objects.filter(pk=job.pk).update(details={**job.details, "upload": str(path)})
-    audit_record(
-        tenant=tenant,
-        actor=request.user.email,
-        action=f"restore {kind.model.__name__}",
-        target=upload.name[:300],
-        new={"file": upload.name, "bytes": upload.size, "job_id": job.job_id},
-        comments=f"Restore of {upload.name} started",
-    )
-    job_enqueue(job, restore_run_task)
     messages.info(request, "The archive checked out. Restoring it now; progress is shown below.")
     return HttpResponseRedirect(reverse(registry.get("jobs").url_name("detail"), args=[job.pk]))
 

@@ -170,8 +170,10 @@ def test_large_export_runs_as_job_and_downloads(
     for i in range(3):
         sample_record(events, tenant_a, f"big{i}")
     login(client, tenant_a, Role.TENANT_ADMIN)
+    assert client.get(events.export_url, {"format": "json", "limit": "60000"}).status_code == 200  # confirmation
+    assert not JobLog.objects.filter(job_type="export").exists()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get(events.export_url, {"format": "json", "limit": "60000"})
+        response = client.post(f"{events.export_url}?format=json&limit=60000")
     assert response.status_code == 302
     job = JobLog.objects.get(job_type="export")
     assert job.latest_status == "success", job.stacktrace

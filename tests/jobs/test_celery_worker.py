@@ -24,7 +24,7 @@ from authmon import registry
 from authmon.celery import app
 from authmon.models import Role
 from events.models import EventLog
-from jobs.models import JobLog
+from jobs.models import JobLog, RunFile
 from jobs.runner import job_create, jobs_mark_stale
 from tests.conftest import make_user
 
@@ -98,29 +98,23 @@ def wait_for(job: JobLog, statuses: set[str], timeout: float = 90) -> JobLog:
 
 
 def export_job(tenant, user, *, limit: int) -> JobLog:
-    from authmon.tasks import export_run_task
-    from jobs.runner import job_enqueue
+    from authmon.runs import export_job_start
 
-    kind = registry.get("events")
-    job = job_create(
+    # on_commit fires at once: transactional_db runs in autocommit
+    return export_job_start(
+        kind=registry.get("events"),
+        user=user,
         tenant=tenant,
-        job_name="events export",
-        job_type="export",
-        details={
-            "kind": "events",
-            "format": "json",
-            "limit": limit,
-            "filters": {"preset": "all"},
-            "params": {"preset": ["all"]},
-            "columns": [["email", "Email"]],
-            "file": f"events-{uuid.uuid4().hex}.json",
-            "requested_by": user.email,
-            "requested_by_id": user.pk,
-        },
+        params=[("preset", ["all"])],
+        fmt="json",
+        limit=limit,
+        columns=["email"],
+        filters={"preset": "all"},
     )
-    job_enqueue(job, export_run_task)  # on_commit fires at once: transactional_db runs in autocommit
-    assert kind.name == "events"
-    return job
+
+
+def finished_files(tmp_path) -> list:
+    return [p for p in tmp_path.rglob("tenant-*/*") if p.is_file() and not p.name.endswith(".part")]
 
 
 def seed_events(tenant, n: int) -> None:
@@ -138,7 +132,8 @@ def test_export_job_runs_on_a_real_worker(worker, tenant_a, tmp_path):
     job = wait_for(export_job(tenant_a, user, limit=60_000), {"success", "failed"})
     assert job.latest_status == "success", job.stacktrace
     assert job.details["progress"]["done"] == 500
-    assert (tmp_path / job.details["file"]).is_file()
+    stored = RunFile.objects.get(run__job_pk=job.pk)
+    assert [p.name for p in finished_files(tmp_path)] == [stored.name]
 
 
 def test_failing_job_records_the_stacktrace(worker, tenant_a):
@@ -149,12 +144,13 @@ def test_failing_job_records_the_stacktrace(worker, tenant_a):
         tenant=tenant_a,
         job_name="audit logs restore",
         job_type="import",
-        details={"kind": "audit", "upload": "/nonexistent/upload.json"},
+        details={"kind": "audit"},
+        spec={"kind": "audit"},
     )
     job_enqueue(job, restore_run_task)
     job = wait_for(job, {"success", "failed"})
     assert job.latest_status == "failed"
-    assert "FileNotFoundError" in job.message
+    assert "The uploaded archive is gone" in job.message
     assert "Traceback" in job.stacktrace
 
 
@@ -167,7 +163,7 @@ def test_worker_killed_mid_run_leaves_no_job_running_forever(worker, tenant_a, t
     worker.wait(timeout=10)
     job.refresh_from_db()
     assert job.latest_status == "running"
-    assert not (tmp_path / job.details["file"]).exists(), "a partial file must never be offered"
+    assert finished_files(tmp_path) == [] and not RunFile.objects.exists(), "a partial file must never be offered"
     assert jobs_mark_stale(now=timezone.now() + dt.timedelta(hours=1)) == 1
     job.refresh_from_db()
     assert job.latest_status == "failed"

@@ -23,12 +23,13 @@ from django.utils import timezone
 
 from audit.chain import chain_verify
 from audit.models import AuditLog
-from authmon import exports, registry
+from authmon import exports, filestore, registry
 from authmon.maintenance import tenant_trim
 from authmon.models import Role
 from authmon.restore import archive_restore
 from jobs.models import JobLog
 from jobs.runner import job_create, jobs_mark_stale
+from jobs.services import run_file_record
 from tests.authmon.test_log_views import login
 from tests.samples import sample_record
 
@@ -38,14 +39,28 @@ on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="need
 
 def _export_job(client, capture) -> JobLog:
     with capture(execute=True):
-        response = client.get(registry.get("events").export_url, {"format": "json", "limit": "60000"})
+        response = client.post(f"{registry.get('events').export_url}?format=json&limit=60000")
     assert response.status_code == 302
     return JobLog.objects.get(job_type="export")
 
 
+def _restore_job(tenant, raw: bytes) -> JobLog:
+    """A restore job as the console makes it (its upload kept in the tenant's store), not yet queued."""
+    job = job_create(
+        tenant=tenant,
+        job_name="audit logs restore",
+        job_type="import",
+        details={"kind": "audit"},
+        spec={"kind": "audit"},
+    )
+    written = filestore.file_store_bytes("upload", tenant.pk, "json", iter([raw]))
+    run_file_record(run=job.console_run, written=written, kind="audit", purpose="upload", records=None)
+    return job
+
+
 def _assert_no_file_offered(client, job: JobLog, export_dir: Path) -> None:
     assert job.latest_status == "failed", job.message
-    assert list(export_dir.iterdir()) == [], "a failed export must leave no file, partial or not"
+    assert [p for p in export_dir.rglob("*") if p.is_file()] == [], "a failed export must leave no file, partial or not"
     assert client.get(reverse("jobs:joblog_download", args=[job.pk])).status_code == 404
     page = client.get(reverse("jobs:joblog_detail", args=[job.pk])).content.decode()
     assert reverse("jobs:joblog_download", args=[job.pk]) not in page
@@ -103,7 +118,7 @@ def test_postgres_terminates_the_export_connection(client, tenant_a, settings, t
 
     monkeypatch.setattr(exports, "serialize_record", killing)
     try:
-        response = client.get(events.export_url, {"format": "json", "limit": "60000"})
+        response = client.post(f"{events.export_url}?format=json&limit=60000")
         assert response.status_code == 302
         job = JobLog.objects.get(job_type="export")
         assert calls["n"] >= 12
@@ -127,7 +142,9 @@ def trimmed_archive(tenant_a):
     return raw
 
 
-def test_worker_stopped_mid_restore_leaves_nothing_half_done(tenant_a, trimmed_archive, monkeypatch, tmp_path):
+def test_worker_stopped_mid_restore_leaves_nothing_half_done(
+    tenant_a, trimmed_archive, monkeypatch, tmp_path, settings
+):
     from authmon import restore
     from authmon.tasks import restore_run_task
 
@@ -143,14 +160,8 @@ def test_worker_stopped_mid_restore_leaves_nothing_half_done(tenant_a, trimmed_a
         return result
 
     monkeypatch.setattr(AuditLog.objects, "bulk_create", dying)
-    upload = tmp_path / "restore.json"
-    upload.write_bytes(trimmed_archive)
-    job = job_create(
-        tenant=tenant_a,
-        job_name="audit logs restore",
-        job_type="import",
-        details={"kind": "audit", "upload": str(upload)},
-    )
+    settings.AUTHMON_EXPORT_DIR = tmp_path
+    job = _restore_job(tenant_a, trimmed_archive)
     with pytest.raises(SystemExit):
         restore_run_task.apply(args=[job.pk])
     assert batches["n"] == 2
@@ -192,18 +203,13 @@ print("finished", flush=True)
 @pytest.mark.django_db(transaction=True)
 def test_worker_killed_mid_restore(tenant_a, trimmed_archive, tmp_path, settings):
     """A real process restoring the archive is killed with SIGKILL between batches: nothing of it remains."""
-    upload = tmp_path / "restore.json"
-    upload.write_bytes(trimmed_archive)
-    job = job_create(
-        tenant=tenant_a,
-        job_name="audit logs restore",
-        job_type="import",
-        details={"kind": "audit", "upload": str(upload)},
-    )
+    settings.AUTHMON_EXPORT_DIR = tmp_path
+    job = _restore_job(tenant_a, trimmed_archive)
     db = connection.settings_dict
     env = dict(os.environ)
     env["DATABASE_URL"] = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     env["SECRET_KEY"] = settings.SECRET_KEY  # the export seal key derives from it
+    env["AUTHMON_EXPORT_DIR"] = str(tmp_path)  # where the upload is kept
     process = subprocess.Popen(
         [sys.executable, "-c", RESTORE_SCRIPT, str(job.pk)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
     )

@@ -24,9 +24,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from audit.models import AuditLog
-from authmon import exports, registry
+from authmon import exports, filestore, registry
 from authmon.models import ApiToken, Role, Tenant
 from jobs.models import JobLog
+from jobs.runner import job_create
+from jobs.services import run_file_record
 from tests.conftest import PASSWORD, make_user
 from tests.samples import sample_record
 
@@ -132,7 +134,8 @@ def kind_samples(pattern: Pattern, world: World) -> list[Call] | None:
         return [
             Call("GET", path, {"format": "json", "preset": "all"}),
             Call("GET", path, {"format": "csv", "preset": "all"}),
-            Call("GET", path, {"format": "json", "preset": "all", "limit": "60000"}, note="export job"),
+            Call("GET", path, {"format": "json", "preset": "all", "limit": "60000"}, note="export job confirmation"),
+            Call("POST", f"{path}?format=json&preset=all&limit=60000", {}, note="export job"),
         ]
     if pattern.view == "restore_view":
         upload = SimpleUploadedFile("b.json", world.b_archive, "application/json")
@@ -181,6 +184,11 @@ def _rule_calls(world: World, name: str, methods: tuple[str, ...]) -> list[Call]
     return calls
 
 
+def _token(tenant: Tenant) -> ApiToken:
+    """A fresh API token of ``tenant``; tenant B's is named with the canary, so listing it to A would be seen."""
+    return ApiToken.issue(tenant=tenant, scopes=["ingest"], name=CANARY if tenant.slug == "globex" else OWN)[0]
+
+
 def _b_person(world: World) -> str:
     return world.foreign["events"].email
 
@@ -191,6 +199,15 @@ NAMED: dict[str, Callable[[World], list[Call]]] = {
     "logout": lambda w: [Call("POST", reverse("logout"))],  # run last: it ends the session
     "tenant_switch": lambda w: [Call("POST", reverse("tenant_switch"), {"tenant": w.b.slug, "next": "/"})],
     "retention": lambda w: [Call("GET", reverse("retention"))],
+    "api_tokens": lambda w: [
+        Call("GET", reverse("api_tokens")),
+        Call("GET", reverse("api_tokens"), {"confirm": str(_token(w.b).pk)}, foreign=True),
+    ],
+    "api_token_revoke": lambda w: [
+        Call("POST", reverse("api_token_revoke", args=[_token(w.b).pk]), {"comment": "walk"}, foreign=True),
+        Call("POST", reverse("api_token_revoke", args=[_token(w.a).pk]), {"comment": "walk"}),
+        Call("GET", reverse("api_token_revoke", args=[_token(w.a).pk])),
+    ],
     "user_view": lambda w: [
         Call("GET", reverse("user_view", args=[_b_person(w)])),
         Call("GET", reverse("user_view", args=[w.foreign["sessions"].user_id])),
@@ -264,23 +281,19 @@ def world(tenant_a, tenant_b, settings, tmp_path) -> World:
         foreign[kind.name] = sample_record(kind, tenant_b, CANARY, when=now - dt.timedelta(hours=2), **extra, **ids)
         own[kind.name] = sample_record(kind, tenant_a, OWN, when=now - dt.timedelta(hours=2), **extra)
     w = World(a=tenant_a, b=tenant_b, own=own, foreign=foreign)
-    sessions, jobs = registry.get("sessions"), registry.get("jobs")
+    sessions = registry.get("sessions")
     w.b_extra.append(
         sample_record(sessions, tenant_b, CANARY, status="revoked", revoked_at=now - dt.timedelta(minutes=5))
     )
-    # B's finished export, with its file on disk: its download must be B's alone.
-    export_file = "authmon-globex-events-walk.json"
-    exports.export_dir().joinpath(export_file).write_text(f'{{"records": ["{CANARY}"]}}')
-    w.b_extra.append(
-        sample_record(
-            jobs,
-            tenant_b,
-            CANARY,
-            job_type="export",
-            latest_status="success",
-            details={"runner": "authmon", "kind": "events", "file": export_file, "format": "json"},
-        )
+    # B's finished export, a real run of authmon with its file in B's store: its download must be B's alone.
+    b_job = job_create(tenant=tenant_b, job_name="events export", job_type="export", details={"kind": "events"})
+    JobLog.objects.filter(pk=b_job.pk).update(latest_status="success", job_name=CANARY)
+    with filestore.file_write("export", tenant_b.pk, "json") as (out, place):
+        out.write(f'{{"records": ["{CANARY}"]}}')
+    run_file_record(
+        run=b_job.console_run, written=filestore.file_seal(place), kind="events", purpose="export", records=1
     )
+    w.b_extra.append(JobLog.objects.get(pk=b_job.pk))
     foreign["jobs"] = w.b_extra[-1]
     make_user(tenant_b, Role.SUPER_ADMIN, f"{CANARY.lower()}-admin@globex.example")
     kind = registry.get("audit")
@@ -333,6 +346,7 @@ def _check(response: Any, call: Call, who: str) -> None:
     assert CANARY not in text, f"tenant B's canary leaked to {where}"
     assert CANARY not in response.get("Location", ""), where
     assert CANARY not in response.get("Content-Disposition", ""), where
+    assert "no-store" in response.get("Cache-Control", ""), f"{where} may be stored by a browser or proxy"
     if call.foreign:
         assert response.status_code in FOREIGN_STATUSES, f"{where} answered {response.status_code}"
         if call.strict_404:

@@ -1,0 +1,95 @@
+"""Starting authmon's own runs from the console: large exports and archive restores.
+
+Views parse the request and call these; each writes the job record with its server-side :class:`~jobs.models.JobRun`
+(the parameters and the requester live there, never in the record's ``details``), audits the action in the tenant,
+and queues the task once the transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from audit.services import audit_record
+from authmon import filestore
+from authmon.models import Tenant, User
+from authmon.registry import LogKind
+from authmon.tasks import export_run_task, restore_run_task
+from jobs.models import JobLog
+from jobs.runner import console_runs, job_create, job_enqueue
+from jobs.services import run_file_record
+
+EXPORT_PARAMS_SKIPPED = ("format", "limit", "cursor")
+
+
+def export_job_start(
+    *,
+    kind: LogKind,
+    user: User,
+    tenant: Tenant,
+    params: Iterable[tuple[str, list[str]]],
+    fmt: str,
+    limit: int,
+    columns: list[str],
+    filters: dict[str, Any],
+) -> JobLog:
+    """Queue an export of what the page's ``params`` select, run later as ``user`` in ``tenant`` (re-checked then).
+
+    ``columns`` are the names of the columns the user shows; the CSV header cells come from the kind's table.
+    """
+    job = job_create(
+        tenant=tenant,
+        job_name=f"{kind.label.lower()} export",
+        job_type="export",
+        details={"kind": kind.name, "format": fmt, "limit": limit, "filters": filters, "requested_by": user.email},
+        spec={
+            "kind": kind.name,
+            "format": fmt,
+            "limit": limit,
+            "filters": filters,
+            "params": {k: v for k, v in params if k not in EXPORT_PARAMS_SKIPPED},
+            "columns": list(columns),
+        },
+        requested_by=user,
+    )
+    job_enqueue(job, export_run_task)
+    return job
+
+
+def restore_running(*, tenant: Tenant, kind: LogKind) -> bool:
+    """Whether a restore of ``kind`` that authmon started is pending or running for the tenant.
+
+    Only authmon's own runs count: an ingested job record saying "import, running" must not block restores.
+    """
+    return (
+        JobLog.objects.for_tenant(tenant)
+        .filter(job_type="import", latest_status__in=["pending", "running"], pk__in=console_runs())
+        .filter(details__kind=kind.name)
+        .exists()
+    )
+
+
+def restore_start(
+    *, kind: LogKind, user: User, tenant: Tenant, file_name: str, size: int, chunks: Iterable[bytes]
+) -> JobLog:
+    """Keep a checked upload in the tenant's private store and queue its restore as a job; audited."""
+    job = job_create(
+        tenant=tenant,
+        job_name=f"{kind.label.lower()} restore",
+        job_type="import",
+        details={"kind": kind.name, "file_name": file_name[:300], "requested_by": user.email},
+        spec={"kind": kind.name},
+        requested_by=user,
+    )
+    written = filestore.file_store_bytes("upload", tenant.pk, "json", iter(chunks))
+    run_file_record(run=job.console_run, written=written, kind=kind.name, purpose="upload", records=None)
+    audit_record(
+        tenant=tenant,
+        actor=user.email,
+        action=f"restore {kind.model.__name__}",
+        target=file_name[:300],
+        new={"file": file_name[:300], "bytes": size, "job_id": job.job_id},
+        comments=f"Restore of {file_name[:300]} started",
+    )
+    job_enqueue(job, restore_run_task)
+    return job
