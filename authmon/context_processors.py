@@ -19,5 +19,6 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "active_tenant": getattr(request, "tenant", None),
         "can_switch_tenant": has_perm(user, Perm.SWITCH_TENANT),
         "can_set_retention": has_perm(user, Perm.SET_RETENTION),
+        "can_manage_api_tokens": has_perm(user, Perm.MANAGE_API_TOKENS),
         "switch_tenants": Tenant.objects.only("slug", "name") if has_perm(user, Perm.SWITCH_TENANT) else [],
     }

@@ -127,13 +127,16 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the HTTP API. Belongs to one tenant; only its SHA-256 digest is stored."""
+    """A bearer token for the HTTP API. Belongs to one tenant; only its SHA-256 digest is stored, with its first
+    characters (``display_prefix``) to tell tokens apart and revoke one by name. Revoked (``revoked_at``) is final."""
 
     PREFIX = "amt_"
+    DISPLAY_LENGTH = 12  # "amt_" and 8 characters of the secret: 48 of its 256 bits, enough to tell tokens apart
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=200, blank=True)
     digest = models.CharField(max_length=64, unique=True)
+    display_prefix = models.CharField(max_length=16, blank=True, default="")  # empty for tokens issued before it
     scopes = models.JSONField(default=list)
     created_at = models.DateTimeField(default=dj_timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -155,8 +158,19 @@ class ApiToken(models.Model):
         if unknown or not scopes:
             raise ValidationError(f"Scopes must be a non-empty subset of {', '.join(ApiScope.values)}.")
         raw = cls.PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(tenant=tenant, name=name, digest=cls.hash(raw), scopes=sorted(set(scopes)))
+        token = cls.objects.create(
+            tenant=tenant,
+            name=name,
+            digest=cls.hash(raw),
+            display_prefix=raw[: cls.DISPLAY_LENGTH],
+            scopes=sorted(set(scopes)),
+        )
         return token, raw
+
+    @property
+    def handle(self) -> str:
+        """How people refer to the token: its prefix, or ``#id`` for one issued before prefixes were kept."""
+        return self.display_prefix or f"#{self.pk}"
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes

@@ -19,6 +19,7 @@ class Perm(StrEnum):
     VERIFY = "verify"
     MANAGE_ALERTS = "manage_alerts"  # alert rules and detection thresholds (insights)
     RECORD_REVIEW = "record_review"  # leave a note when a security review is done (insights)
+    MANAGE_API_TOKENS = "manage_api_tokens"  # list and revoke a tenant's API tokens (operator)
 
 
 _ADMINS = frozenset({Role.TENANT_ADMIN, Role.SUPER_ADMIN})
@@ -37,6 +38,7 @@ _TABLE: dict[tuple[Perm, str | None], frozenset[str]] = {
     (Perm.RETRY, "jobs"): _ADMINS,
     (Perm.SWITCH_TENANT, None): _SUPER,
     (Perm.SET_RETENTION, None): _SUPER,
+    (Perm.MANAGE_API_TOKENS, None): _SUPER,
     (Perm.MANAGE_ALERTS, None): _ADMINS,
     (Perm.RECORD_REVIEW, None): _ADMINS,
 }

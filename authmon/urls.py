@@ -7,7 +7,7 @@ from audit.views import chain_verify_view
 from authmon import registry
 from authmon.api import api
 from authmon.security.logins import ConsoleLoginView
-from authmon.views import console, logs, retention
+from authmon.views import console, logs, retention, tokens
 from sessions_grants.views import revoke_all_view
 
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tenant/switch/", console.tenant_switch, name="tenant_switch"),
     path("settings/retention/", retention.retention_view, name="retention"),
+    path("settings/api-tokens/", tokens.api_tokens_view, name="api_tokens"),
+    path("settings/api-tokens/<int:pk>/revoke/", tokens.api_token_revoke_view, name="api_token_revoke"),
     path("monitoring/users/<str:user>/", console.user_view, name="user_view"),
     path("monitoring/users/<str:user>/revoke-all/", revoke_all_view, name="revoke_all"),
     path("monitoring/clients/<str:client>/", console.client_view, name="client_view"),
