@@ -28,7 +28,7 @@ demo: migrate
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
-	SECRET_KEY=$${SECRET_KEY:-authmon-test-secret-key} $(BIN)/python -m pytest
+	SECRET_KEY=$${SECRET_KEY:-authmon-test-secret-key-not-for-production-0123456789abcdef} $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .

@@ -5,8 +5,9 @@ import os
 import sys
 
 # Commands that neither serve requests nor sign anything, so they may run on a developer's machine or in a build
-# step without SECRET_KEY (settings refuse the development key with DEBUG off for everything else).
-OFFLINE_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "help"}
+# step (the Docker image's collectstatic) without SECRET_KEY (settings refuse the development key with DEBUG off for
+# everything else).
+OFFLINE_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "help", "collectstatic"}
 
 
 def main() -> None:

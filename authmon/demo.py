@@ -516,7 +516,8 @@ def demo_tenant_ensure(*, spec: TenantSpec) -> Tenant:
 
 
 def demo_users_ensure(*, tenants: Sequence[Tenant]) -> list[DemoLogin]:
-    """Make sure each demo tenant has an auditor and a tenant admin, and the first one a super admin.
+    """Make sure each demo tenant has an auditor and a tenant admin (a customer's admins), and that the operator's
+    super admin exists; for the demo it lives in the first tenant, whose data it shows until it switches tenant.
 
     Existing demo users get their known password, role and tenant back, so the printed logins always work.
     """

@@ -2,7 +2,8 @@
 
 Embedded default (nothing set): SQLite under ``AUTHMON_DATA_DIR`` and Celery tasks run in-process.
 Production: ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (Celery broker), ``SECRET_KEY``, ``DEBUG=0``,
-``ALLOWED_HOSTS``. With DEBUG off a missing or default secret key refuses to start.
+``ALLOWED_HOSTS``. With DEBUG off a missing, default or weak (under 50 characters) secret key refuses to start, and
+HTTPS is enforced (redirect, HSTS); ``manage.py check --deploy`` is then clean.
 """
 
 import hashlib
@@ -37,6 +38,12 @@ if not SECRET_KEY:
     SECRET_KEY = _DEV_SECRET
 elif SECRET_KEY == _DEV_SECRET and not DEBUG:
     raise ImproperlyConfigured("The development SECRET_KEY cannot be used with DEBUG off.")
+elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    # The key signs sessions, CSRF tokens and (through AUTHMON_EXPORT_KEYS) export seals: a short one can be guessed.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for DEBUG off: it needs at least 50 characters, not all alike. Make one with: "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -63,8 +70,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "authmon.security.headers.NoStoreMiddleware",  # after WhiteNoise: static files stay cacheable
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "authmon.security.uploads.UploadGateMiddleware",  # before CSRF, whose check reads (and spools) the body
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -158,12 +167,17 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
+    # Production is HTTPS only: plain HTTP is redirected and browsers are told (HSTS, a year) never to use it again.
+    # Behind a TLS-terminating proxy, Django learns that a request came in over HTTPS from the header the proxy sets
+    # (SECURE_PROXY_SSL_HEADER, default X-Forwarded-Proto; the proxy must overwrite it from clients). A proxy that
+    # redirects to HTTPS itself may turn authmon's redirect off explicitly with SECURE_SSL_REDIRECT=0 (README).
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0 and env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    _proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO").strip()
+    SECURE_PROXY_SSL_HEADER = (_proxy_header, "https") if _proxy_header else None
 
 # Export seals (DESIGN section 8). Keys are "id:secret" pairs, comma-separated; the first signs new exports and all
 # of them verify, so a rotated key keeps old exports valid. Derived from SECRET_KEY when unset.
@@ -176,9 +190,17 @@ AUTHMON_EXPORT_KEY_ID = next(iter(AUTHMON_EXPORT_KEYS))
 AUTHMON_EXPORT_DIR = Path(os.environ.get("AUTHMON_EXPORT_DIR", DATA_DIR / "exports"))
 AUTHMON_ARCHIVE_DIR = Path(os.environ.get("AUTHMON_ARCHIVE_DIR", DATA_DIR / "archives"))
 AUTHMON_EXPORT_TTL_HOURS = int(os.environ.get("AUTHMON_EXPORT_TTL_HOURS", "72"))
-AUTHMON_RESTORE_MAX_BYTES = int(os.environ.get("AUTHMON_RESTORE_MAX_BYTES", str(200 * 1024 * 1024)))
+# Largest audit archive a restore accepts (checked before the upload is read): 1 GiB. An exported audit record
+# averages about 940 bytes (demo data: 934 and 947 per tenant), so this holds an archive of 1,000,000 records.
+AUTHMON_RESTORE_MAX_BYTES = int(os.environ.get("AUTHMON_RESTORE_MAX_BYTES", str(1024 * 1024 * 1024)))
 AUTHMON_JOB_STALE_SECONDS = int(os.environ.get("AUTHMON_JOB_STALE_SECONDS", str(15 * 60)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The first handler enforces the upload view's limit and refuses files everywhere else (authmon.security.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "authmon.security.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Every e-mail goes through notifications.backends.LoggingEmailBackend, which records it in Notification Logs and
 # sends it with AUTHMON_EMAIL_TRANSPORT: SMTP (the EMAIL_* settings) when EMAIL_HOST is set, else the console.
@@ -275,4 +297,5 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 if not DEBUG:
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # Only a signal of consent: a domain enters browsers' preload lists when its owner submits it (hstspreload.org).
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

@@ -47,6 +47,7 @@ def environment(args: argparse.Namespace) -> None:
     # A fixed key: the audit chain heads are signed with a key derived from it, so --reuse must see the same one.
     os.environ.setdefault("SECRET_KEY", "authmon-bench-secret-key-for-the-benchmark-database-only")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # pages are timed through the test client, over plain HTTP
     if "AUTHMON_DATA_DIR" not in os.environ:  # static files and exports of this run, removed when it ends
         os.environ["AUTHMON_DATA_DIR"] = tempfile.mkdtemp(prefix="authmon-bench-")
         atexit.register(shutil.rmtree, os.environ["AUTHMON_DATA_DIR"], ignore_errors=True)

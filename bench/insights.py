@@ -1,6 +1,7 @@
 """Benchmark of the security detections (issue 10): evaluating all of them on a tenant with 1,000,000 events.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/authmon_bench SECRET_KEY=x \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/authmon_bench \
+        SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') \
         python bench/insights.py --rows 1000000 [--keep] [--repeat 5]
 
 Loads a throw-away tenant (``bench-insights``) with ``--rows`` events over 30 days in ``bulk_create`` batches, plus

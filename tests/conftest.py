@@ -53,6 +53,12 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _plain_http(settings):
+    """The test client speaks plain HTTP: production's redirect to HTTPS (DEBUG off) is turned off for tests only."""
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Run tasks in-process unless a test asks for the real worker (the integration tests do)."""
     from authmon.celery import app

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from audit.services import audit_record
 from authmon import registry
 from authmon.models import Tenant
 from authmon.permissions import Perm, has_perm
@@ -146,7 +147,17 @@ def tenant_switch(request: HttpRequest) -> HttpResponse:
     if not has_perm(request.user, Perm.SWITCH_TENANT):
         raise PermissionDenied
     tenant = get_object_or_404(Tenant, slug=request.POST.get("tenant", ""))
+    before = active_tenant_for(request.user)
     switch_tenant(request, tenant)
+    if tenant != before and tenant.pk != request.user.tenant_id:
+        # DESIGN section 4: another tenant's records are looked at, so that tenant keeps a trace (once per switch).
+        audit_record(
+            tenant=tenant,
+            actor=request.user.email,
+            action="view Tenant",
+            target=tenant.slug,
+            comments="A super admin switched the console to this tenant.",
+        )
     back = request.POST.get("next", "")
     if not back.startswith("/") or back.startswith("//") or ("/monitoring/" in back and back.rstrip("/")[-1].isdigit()):
         back = reverse("home")

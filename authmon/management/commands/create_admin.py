@@ -28,7 +28,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email", help="Sign-in e-mail address.")
         parser.add_argument("--tenant", required=True, help="Slug of the user's tenant.")
-        parser.add_argument("--role", required=True, help=f"One of: {', '.join(Role.values)}.")
+        parser.add_argument(
+            "--role",
+            required=True,
+            help=f"One of: {', '.join(Role.values)}. A customer's first admin is a tenant_admin; super_admin is the "
+            "operator's own role (it sees every tenant).",
+        )
         parser.add_argument("--password", default=None, help="Password (checked against the password policy).")
         parser.add_argument(
             "--update",

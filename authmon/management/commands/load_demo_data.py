@@ -71,6 +71,10 @@ class Command(BaseCommand):
                 self.style.SUCCESS(f"Loaded {result.total:,} records in {result.seconds:.1f} s ({per_tenant}).")
             )
         self.stdout.write("")
+        self.stdout.write(
+            "The super admin stands for the operator running authmon (it can switch to every tenant); a customer's "
+            "own admins, its first one included, are tenant_admin."
+        )
         self.stdout.write("Demo console logins:")
         self.write_logins(result.logins)
 
