@@ -13,13 +13,13 @@ import pytest
 from django.conf import settings as live
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.test import Client, RequestFactory
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from audit.models import AuditLog
 from authmon import exports, registry
 from authmon.demo import demo_data_load
 from authmon.models import ApiToken, Role
-from authmon.security.uploads import UploadTooLarge, upload_handler_limit
+from authmon.security.uploads import UploadTooLarge, policy_for, upload_handler_limit
 from tests.conftest import PASSWORD, make_user
 from tests.samples import sample_record
 
@@ -223,6 +223,16 @@ def test_an_authorised_upload_within_the_limit_reaches_the_view(tenant_a, super_
     response = _post_archive(_attack_client(super_admin), reverse(registry.get("audit").url_name("restore")), 5_000)
     assert response.status_code == 400  # the view read it, and refused it as no authmon export
     assert _body_was_read(response)
+
+
+def test_every_restore_url_is_an_upload_view_with_its_limit():
+    """The gate knows the views that take files; a restore view it did not know would refuse every archive."""
+    restorable = [kind for kind in registry.kinds() if kind.restorable]
+    assert restorable
+    for kind in restorable:
+        policy = policy_for(resolve(reverse(kind.url_name("restore"))).func)
+        assert policy is not None, kind.name
+        assert policy.max_bytes() == live.AUTHMON_RESTORE_MAX_BYTES
 
 
 def test_a_file_sent_to_a_page_that_takes_none_is_not_spooled(tenant_a, spooled):
