@@ -223,6 +223,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "authmon@localhost")
 AUTHMON_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("AUTHMON_WEBHOOK_MAX_ATTEMPTS", "6"))
 AUTHMON_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("AUTHMON_WEBHOOK_BACKOFF_SECONDS", "30"))
 AUTHMON_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("AUTHMON_WEBHOOK_TIMEOUT_SECONDS", "10"))
+# Outbound requests (webhooks, authmon.security.outbound) may reach loopback and private networks: on-premises only.
+AUTHMON_OUTBOUND_ALLOW_PRIVATE = env_bool("AUTHMON_OUTBOUND_ALLOW_PRIVATE", False)
 
 # The tenant (slug) whose Job Logs record runs that concern no one tenant (partition maintenance); default the oldest.
 AUTHMON_SYSTEM_TENANT = os.environ.get("AUTHMON_SYSTEM_TENANT", "")

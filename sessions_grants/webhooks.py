@@ -10,6 +10,10 @@ Every revocation (made in the console, or arriving through the API as a status c
   backoff, or after ``AUTHMON_WEBHOOK_MAX_ATTEMPTS`` runs marks it failed. A failed push loses nothing: the
   revocation is still in the feed, which the identity service polls.
 
+Every push goes through :mod:`authmon.security.outbound`: the URL is checked when it is configured and each address
+again when it is sent to, redirects are not followed, and job records and pages show a generic reason, never the
+connection error (the detail is in the server log).
+
 Without a broker (embedded mode) runs are in-process and the backoff is not waited for: retries follow at once.
 """
 
@@ -20,20 +24,20 @@ import hashlib
 import hmac
 import json
 import secrets
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from audit.services import audit_record
 from authmon.models import Tenant
+from authmon.security import outbound
+from authmon.security.outbound import display_url
 from jobs.models import JobLog, JobStatus
 from jobs.runner import JobContext, job_create
 from sessions_grants.models import DeliveryStatus, Grant, RevocationDelivery, RevocationWebhook, Session
@@ -63,12 +67,6 @@ def webhook_signature(*, secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def display_url(url: str) -> str:
-    """The webhook URL without query string or credentials, safe to show in job records and pages."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}"
-
-
 # ------------------------------------------------------------------------------------------------ configuration
 
 
@@ -90,7 +88,8 @@ def webhook_configure(
 ) -> RevocationWebhook:
     """Create or change the tenant's revocation webhook, audited. A new webhook gets a random secret unless given.
 
-    Raises ``django.core.exceptions.ValidationError`` for a URL that is not http(s).
+    Raises ``django.core.exceptions.ValidationError`` for a URL that is not http(s) or whose address is not allowed
+    (:func:`authmon.security.outbound.outbound_url_validate`).
     """
     with transaction.atomic():
         webhook = RevocationWebhook.objects.select_for_update().filter(tenant=tenant).first()
@@ -109,7 +108,18 @@ def webhook_configure(
         if enabled is not None:
             webhook.enabled = enabled
         webhook.updated_at = timezone.now()
+        problem: ValidationError | None = None
+        if url:
+            try:
+                outbound.outbound_url_validate(webhook.url)
+            except ValidationError as exc:
+                problem = exc
+        if problem is not None and problem.code == "not_allowed":
+            # Before the model's URL check, so that 0x7f000001 is refused as the address it is.
+            raise ValidationError({"url": problem.messages})
         webhook.full_clean(exclude=["tenant"])
+        if problem is not None:
+            raise ValidationError({"url": problem.messages})
         webhook.save()
         new = _webhook_state(webhook)
         secret_changed = bool(secret) or rotate_secret
@@ -279,32 +289,23 @@ def revocations_deliver(context: JobContext) -> str:
         raise WebhookDeliveryError("The tenant's revocation webhook was removed or disabled; nothing was sent.")
     records = _batch_records(job.details["batch"])
     body = delivery_body(job=job, tenant=job.tenant, records=records)
-    request = urllib.request.Request(  # noqa: S310 (the scheme is limited to http and https by the model)
-        webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "X-Authmon-Event": "revocations",
-            "X-Authmon-Delivery": job.details["batch"],
-            "X-Authmon-Attempt": str(job.details.get("attempt", 1)),
-            SIGNATURE_HEADER: webhook_signature(secret=webhook.secret, body=body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Authmon-Event": "revocations",
+        "X-Authmon-Delivery": job.details["batch"],
+        "X-Authmon-Attempt": str(job.details.get("attempt", 1)),
+        SIGNATURE_HEADER: webhook_signature(secret=webhook.secret, body=body),
+    }
     timeout = float(getattr(settings, "AUTHMON_WEBHOOK_TIMEOUT_SECONDS", 10))
     target = display_url(webhook.url)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        answer = exc.read(300).decode("utf-8", "replace").strip()
-        raise WebhookDeliveryError(f"{target} answered HTTP {exc.code}: {answer or exc.reason}") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise WebhookDeliveryError(f"{target} is unreachable: {reason}") from exc
+        status = outbound.outbound_post(webhook.url, body=body, headers=headers, timeout=timeout).status
+    except outbound.OutboundError as exc:
+        # Not chained: the job record keeps this stack trace, and the connection error is for the server log only.
+        raise WebhookDeliveryError(f"{target}: {exc}.") from None
     if not 200 <= status < 300:
-        raise WebhookDeliveryError(f"{target} answered HTTP {status}")
+        raise WebhookDeliveryError(f"{target} answered HTTP {status}.")
     return f"Delivered {len(records)} revocation{'s' if len(records) != 1 else ''} to {target} (HTTP {status})."
 
 

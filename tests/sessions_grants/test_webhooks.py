@@ -83,9 +83,23 @@ def receiver():
 
 @pytest.fixture(autouse=True)
 def _webhook_settings(settings):
+    settings.AUTHMON_OUTBOUND_ALLOW_PRIVATE = True  # the receivers listen on 127.0.0.1 (tests/security/test_ssrf)
     settings.AUTHMON_WEBHOOK_MAX_ATTEMPTS = 3
     settings.AUTHMON_WEBHOOK_BACKOFF_SECONDS = 0
     settings.AUTHMON_WEBHOOK_TIMEOUT_SECONDS = 5
+
+
+@pytest.fixture
+def public_dns(monkeypatch):
+    """``idp.example.com`` resolves to a public address without asking DNS (a saved URL is resolved and checked)."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == "idp.example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("93.184.216.34", port or 443))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 def closed_port_url() -> str:
@@ -221,12 +235,12 @@ def test_an_unreachable_webhook_ends_failed_and_loses_nothing(
     runs = list(JobLog.objects.filter(job_type="sync").order_by("pk"))
     assert [r.latest_status for r in runs] == ["failed", "failed", "failed"]
     assert [r.details["attempt"] for r in runs] == [1, 2, 3]
-    assert all("unreachable" in r.message for r in runs)
+    assert all("could not be reached" in r.message for r in runs)
     assert "Gave up after attempt 3 of 3" in runs[-1].message
     assert runs[0].stacktrace  # each run keeps its own record of what went wrong
     delivery = RevocationDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
-    assert "unreachable" in delivery.last_error
+    assert "could not be reached" in delivery.last_error
     session.refresh_from_db()
     assert session.status == "revoked"  # the revocation itself stands
     feed = make_client(tenant_a, ["read"]).get("/api/v1/revocations/").json()["results"]
@@ -303,7 +317,7 @@ def run(*args: str) -> list[str]:
     return out.getvalue().strip().splitlines()
 
 
-def test_command_sets_a_webhook_and_prints_the_secret_last(tenant_a):
+def test_command_sets_a_webhook_and_prints_the_secret_last(tenant_a, public_dns):
     lines = run("--tenant", "acme", "--url", "https://idp.example.com/hooks/revocations")
     webhook = RevocationWebhook.objects.get(tenant=tenant_a)
     assert webhook.enabled and webhook.url == "https://idp.example.com/hooks/revocations"
@@ -337,7 +351,7 @@ def test_command_rejects_bad_input(tenant_a, args, message):
     assert not RevocationWebhook.objects.exists()
 
 
-def test_auditor_and_admin_see_no_secret(client, tenant_a, victim, tenant_admin):
+def test_auditor_and_admin_see_no_secret(client, tenant_a, victim, tenant_admin, public_dns):
     configure(tenant_a, "https://idp.example.com/hook?key=sekrit")
     session_revoke(session=victim["sessions"][0], actor=tenant_admin)
     for role in (Role.AUDITOR, Role.TENANT_ADMIN):
