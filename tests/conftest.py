@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from authmon.models import Role, Tenant, User
+from tests.skip_gate import pytest_make_collect_report, pytest_runtest_makereport  # noqa: F401 - the CI skip gate
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -14,7 +14,7 @@ from audit.models import AuditChain, AuditLog, ImmutableRecordError
 from authmon import registry
 from tests.samples import sample_record
 
-on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers are PostgreSQL's")
+on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: its triggers")
 
 
 @pytest.fixture

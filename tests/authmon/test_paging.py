@@ -121,7 +121,7 @@ def test_large_results_are_never_counted_in_full(tenant_a, events):
         assert (str(total), len(ctx.captured_queries)) == ("more than 1,000", 1)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's estimate is PostgreSQL's")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: its planner estimates")
 def test_postgresql_estimates_large_results_and_trusts_large_estimates(tenant_a, events, monkeypatch):
     _bulk_events(events, tenant_a, 3000, step=dt.timedelta(seconds=1))
     with connection.cursor() as cursor:

@@ -16,7 +16,7 @@ from bench.harness import raw_sql
 from events.models import EventLog
 
 pytestmark = [
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the benchmark loads PostgreSQL with COPY"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: the benchmark loads it with COPY"),
     pytest.mark.django_db(transaction=True),  # VACUUM cannot run inside the test's transaction
 ]
 

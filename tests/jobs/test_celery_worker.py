@@ -31,7 +31,10 @@ from tests.conftest import make_user
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (a real Redis broker)"),
-    pytest.mark.skipif("postgres" not in os.environ.get("DATABASE_URL", ""), reason="needs DATABASE_URL on PostgreSQL"),
+    pytest.mark.skipif(
+        "postgres" not in os.environ.get("DATABASE_URL", ""),
+        reason="needs PostgreSQL (DATABASE_URL): the worker must see the test database",
+    ),
 ]
 ROOT = Path(__file__).resolve().parents[2]
 

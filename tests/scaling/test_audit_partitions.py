@@ -18,7 +18,7 @@ from authmon import partitions
 from authmon.maintenance import tenant_trim
 from authmon.partitions import month_add, month_floor, partition_name
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions exist on PostgreSQL only")
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: partitions")
 
 AUDIT = "audit_auditlog"
 REFUSED = (InternalError, ProgrammingError)  # SQLSTATE 42501 (insufficient_privilege) from the triggers

@@ -9,7 +9,7 @@ from django.db import connection, models
 from authmon import registry
 from authmon.selectors import _search_q
 
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes exist on PostgreSQL")
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: trigram indexes")
 
 # Global by design (docs/scaling.md section 5): sign-in finds the tenant from these.
 GLOBAL_KEYS = {("authmon", "tenant"), ("authmon", "user"), ("authmon", "apitoken")}

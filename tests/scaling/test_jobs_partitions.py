@@ -15,7 +15,7 @@ from authmon.maintenance import tenant_trim
 from authmon.partitions import month_add, month_floor, partition_name
 from jobs.models import JobLog
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions exist on PostgreSQL only")
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: partitions")
 
 JOBS = "jobs_joblog"
 

@@ -12,7 +12,7 @@ from tests.api.conftest import record
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="partitioning is PostgreSQL-only"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: partitioning is PostgreSQL-only"),
 ]
 
 TABLES = ("events_eventlog", "notifications_notificationlog", "jobs_joblog")

@@ -20,8 +20,8 @@ from authmon.tasks import partitions_ensure_task
 from jobs.models import JobLog
 from tests.api.conftest import record
 
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions exist on PostgreSQL only")
-sqlite_only = pytest.mark.skipif(connection.vendor == "postgresql", reason="checks the embedded (SQLite) mode")
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: partitions")
+sqlite_only = pytest.mark.skipif(connection.vendor == "postgresql", reason="needs SQLite: checks the embedded mode")
 
 EVENTS = "events_eventlog"
 NOTIFICATIONS = "notifications_notificationlog"
