@@ -40,7 +40,10 @@ class AlertRuleForm(StyledForm):
         required=False,
         max_length=500,
         label="Webhook URL",
-        help_text="Optional. Receives a JSON POST signed with HMAC-SHA256 (header X-Authmon-Signature).",
+        help_text=(
+            "Optional. Receives a JSON POST signed with HMAC-SHA256 (header X-Authmon-Signature). A public http(s) "
+            "address; redirects are not followed."
+        ),
     )
     cooldown_minutes = forms.IntegerField(
         min_value=5,

@@ -15,8 +15,9 @@ The invariant: authmon sends a request only to an address it has checked, and ch
   metadata addresses always; loopback, private and every other non-global range (shared address space, test and
   benchmark nets) unless ``AUTHMON_OUTBOUND_ALLOW_PRIVATE`` is on (on-premises installs whose receiver sits on the
   internal network). IPv6 addresses that carry an IPv4 one (IPv4-mapped, 6to4, Teredo, NAT64) are judged by it
-  too. Odd IPv4 spellings (``0x7f000001``, ``2130706433``, ``0177.0.0.1``, ``127.1``) are read the way the C
-  resolver reads them (``inet_aton``) and judged as the address they mean.
+  too (NAT64's prefix lies in the reserved ``::/8``, so it is refused in any case). Odd IPv4 spellings
+  (``0x7f000001``, ``2130706433``, ``0177.0.0.1``, ``127.1``) are read the way the C resolver reads them
+  (``inet_aton``) and judged as the address they mean.
 - **Users see generic messages** (:data:`REFUSED`, :data:`UNREACHABLE`, :data:`REDIRECTED`): which connection error
   happened (refused, timed out, reset) would tell a tenant admin which internal ports are open, so the detail goes
   only to the server log.
@@ -133,8 +134,8 @@ def display_url(url: str) -> str:
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address carries and that a gateway may deliver to."""
-    found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    """The IPv4 addresses an IPv6 address carries and that a gateway may deliver to (6to4, Teredo, NAT64)."""
+    found = [address.sixtofour] if address.sixtofour is not None else []
     if address.teredo is not None:
         found.extend(address.teredo)
     if address in _NAT64:
@@ -147,12 +148,17 @@ def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # the socket speaks IPv4 to it: judge it as that address alone
+            reason = address_refusal(address.ipv4_mapped, allow_private=allow_private)
+            return f"{reason}, mapped into {address}" if reason else None
         for inner in _embedded_ipv4(address):
             reason = address_refusal(inner, allow_private=allow_private)
             if reason:
                 return f"{reason}, carried in {address}"
         if address.is_site_local:
             return "site-local"
+        if address.is_loopback:  # ::1 lies in the reserved ::/8, which the checks below refuse
+            return None if allow_private else "loopback"
     if address.is_unspecified or address in _THIS_NETWORK:
         return "unspecified"
     for check in ("is_multicast", "is_link_local", "is_reserved"):  # the reserved ranges hold IPv4 broadcast
@@ -415,6 +421,9 @@ def outbound_post(
     finally:
         deadline.cancel()
         connection.close()
+    if connection.aborted:  # the cut-off may leave http.client a truncated answer that parses as a whole one
+        logger.warning("Outbound request to %s (%s) failed: no full answer within %s s", shown, target.host, timeout)
+        raise OutboundUnreachable()
     if 300 <= status < 400:
         logger.warning("Outbound request to %s answered %s to %s; not followed", shown, status, display_url(location))
         raise OutboundRedirect(status)
