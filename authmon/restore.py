@@ -2,7 +2,10 @@
 
 A file is refused, with a reason a person can act on, when it is not JSON, not an authmon export, of another kind
 or tenant, signed with an unknown key, modified (checksum or signature mismatch) or truncated (count mismatch), or
-when any record is invalid. Nothing is written unless everything checks out. Importing the same archive twice adds
+when any record is invalid. Shapes no export has are refused while reading, before anything else looks at them:
+JSON nested deeper than a stored record may be, numbers longer than Python converts (4,300 digits), NaN and
+Infinity; a crafted file meets a RestoreError, never a RecursionError or ValueError (a 500 in the console, a crash
+in the restore job). Nothing is written unless everything checks out. Importing the same archive twice adds
 nothing: a record whose id or external_id is already present is counted as a duplicate.
 """
 
@@ -11,6 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
+import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +27,17 @@ from django.utils.dateparse import parse_datetime
 
 from authmon import registry
 from authmon.exports import FORMAT_NAME, FORMAT_VERSION, canonical, export_keys
+from authmon.ingest import MAX_JSON_DEPTH
 from authmon.models import Tenant
 from authmon.registry import LogKind
 
 BATCH = 1_000
+# How deep an archive may nest: the file, its records list and a record are three levels; a JSON field holds up to
+# MAX_JSON_DEPTH + 1 (what ingest stores), and a derived one a little more (the audit diff wraps a changed value in
+# {"_old", "_new"}). The rest is room to spare, far below where Python's recursion limit would be met.
+MAX_NESTING = MAX_JSON_DEPTH + 20
+# A \uD800-\uDFFF escape: the only way a lone surrogate (text no UTF-8 encoder accepts) gets into parsed JSON.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 class RestoreError(ValueError):
@@ -38,20 +51,78 @@ class RestoreResult:
     kind: str
 
 
+class _NotJsonNumber(ValueError):
+    """NaN, Infinity or a float beyond range: Python's parser accepts them, JSON (and PostgreSQL) do not."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJsonNumber(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJsonNumber(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` has containers more than ``limit`` levels deep; iterative, memory bounded by the depth."""
+    stack = [iter((value,))]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, dict):
+                children = iter(item.values())
+            elif isinstance(item, list):
+                children = iter(item)
+            else:
+                continue
+            if len(stack) > limit:
+                return True
+            stack.append(children)
+            break
+        else:
+            stack.pop()
+    return False
+
+
 def archive_read(raw: bytes) -> dict[str, Any]:
+    """Parse an uploaded archive; a RestoreError (with the reason) for anything that is not an export's JSON."""
     if not raw.strip():
         raise RestoreError("The file is empty.")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RestoreError("The file is not UTF-8 text, so it is not an authmon JSON export.") from exc
+    too_deep = RestoreError(
+        f"The file nests JSON more than {MAX_NESTING} levels deep; no authmon export does. Nothing was restored."
+    )
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise RestoreError(
             f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}); it may be truncated or not an "
             "authmon export."
         ) from exc
+    except RecursionError:
+        raise too_deep from None
+    except _NotJsonNumber as exc:
+        raise RestoreError(f"The file is not valid JSON: {exc}. Nothing was restored.") from None
+    except ValueError:  # what remains is an integer too long to convert
+        raise RestoreError(
+            f"The file holds a number of more than {sys.get_int_max_str_digits():,} digits; no authmon export "
+            "does. Nothing was restored."
+        ) from None
+    if _nested_deeper_than(data, MAX_NESTING):
+        raise too_deep
+    if _SURROGATE_ESCAPE.search(text):  # rare: then check the whole file encodes, as the seal check will need
+        try:
+            canonical(data).encode()
+        except UnicodeEncodeError:
+            raise RestoreError(
+                "The file holds text that is not valid Unicode (an unpaired surrogate escape); no authmon export "
+                "does. Nothing was restored."
+            ) from None
     if not isinstance(data, dict) or not {"header", "records", "seal"} <= set(data):
         raise RestoreError("This is not an authmon export: it has no header, records and seal.")
     return data

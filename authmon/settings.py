@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "authmon.middleware.LoginRequiredMiddleware",
     "authmon.tenancy.TenantMiddleware",
     "authmon.middleware.TenantTimezoneMiddleware",
+    "authmon.security.nul.NulRefusalMiddleware",  # last: after the CSRF check and the sign-in redirect
 ]
 
 ROOT_URLCONF = "authmon.urls"
@@ -189,6 +190,10 @@ AUTHMON_EXPORT_KEY_ID = next(iter(AUTHMON_EXPORT_KEYS))
 
 AUTHMON_EXPORT_DIR = Path(os.environ.get("AUTHMON_EXPORT_DIR", DATA_DIR / "exports"))
 AUTHMON_ARCHIVE_DIR = Path(os.environ.get("AUTHMON_ARCHIVE_DIR", DATA_DIR / "archives"))
+# Signed audit chain checkpoints (audit.checkpoints): append-only files outside the database, best on storage the
+# database's host and users cannot write; each new checkpoint is also mailed to AUTHMON_CHECKPOINT_EMAIL, if set.
+AUTHMON_CHECKPOINT_DIR = Path(os.environ.get("AUTHMON_CHECKPOINT_DIR", DATA_DIR / "checkpoints"))
+AUTHMON_CHECKPOINT_EMAIL = env_list("AUTHMON_CHECKPOINT_EMAIL", "")
 AUTHMON_EXPORT_TTL_HOURS = int(os.environ.get("AUTHMON_EXPORT_TTL_HOURS", "72"))
 # Largest audit archive a restore accepts (checked before the upload is read): 1 GiB. An exported audit record
 # averages about 940 bytes (demo data: 934 and 947 per tenant), so this holds an archive of 1,000,000 records.
@@ -236,6 +241,7 @@ CELERY_BEAT_SCHEDULE = {
     # Month partitions ahead of their rows (PostgreSQL; docs/scaling.md), recorded in AUTHMON_SYSTEM_TENANT's jobs.
     "partitions-ensure": {"task": "authmon.tasks.partitions_ensure_task", "schedule": crontab(hour=1, minute=30)},
     "insights-alerts": {"task": "insights.tasks.alerts_evaluate_all_task", "schedule": 10 * 60},
+    "audit-checkpoints": {"task": "audit.tasks.checkpoints_write_all_task", "schedule": crontab(minute=15)},
 }
 
 # API ingest limits (DESIGN section 6).
