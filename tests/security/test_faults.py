@@ -28,7 +28,7 @@ from authmon.maintenance import tenant_trim
 from authmon.models import Role
 from authmon.restore import archive_restore
 from jobs.models import JobLog
-from jobs.runner import job_create, jobs_mark_stale
+from jobs.runner import job_create, jobs_mark_stale, stale_after
 from jobs.services import run_file_record
 from tests.authmon.test_log_views import login
 from tests.samples import sample_record
@@ -64,6 +64,18 @@ def _assert_no_file_offered(client, job: JobLog, export_dir: Path) -> None:
     assert client.get(reverse("jobs:joblog_download", args=[job.pk])).status_code == 404
     page = client.get(reverse("jobs:joblog_detail", args=[job.pk])).content.decode()
     assert reverse("jobs:joblog_download", args=[job.pk]) not in page
+
+
+def _assert_failed_within_the_lease(job: JobLog, stopped_at: dt.datetime) -> None:
+    """A run whose worker died at ``stopped_at`` ends failed by the watchdog within one lease (``stale_after()``) of
+    its death: not while its last heartbeat still holds the lease, and no later than a lease after the death."""
+    job.refresh_from_db()
+    assert job.latest_status == "running", f"the run never recorded that it started: {job.latest_status}"
+    last_heartbeat = job.updated_at
+    assert jobs_mark_stale(now=last_heartbeat + stale_after() - dt.timedelta(seconds=1)) == 0
+    assert jobs_mark_stale(now=stopped_at + stale_after() + dt.timedelta(seconds=1)) == 1
+    job.refresh_from_db()
+    assert job.latest_status == "failed" and "watchdog" in job.message, job.message
 
 
 def test_connection_lost_mid_export(
@@ -164,13 +176,10 @@ def test_worker_stopped_mid_restore_leaves_nothing_half_done(
     job = _restore_job(tenant_a, trimmed_archive)
     with pytest.raises(SystemExit):
         restore_run_task.apply(args=[job.pk])
+    stopped_at = timezone.now()
     assert batches["n"] == 2
     assert not AuditLog.objects.filter(tenant=tenant_a, comments__startswith="rst").exists(), "half a restore was kept"
-    job.refresh_from_db()
-    assert job.latest_status == "running"
-    assert jobs_mark_stale(now=timezone.now() + dt.timedelta(hours=1)) == 1
-    job.refresh_from_db()
-    assert job.latest_status == "failed"
+    _assert_failed_within_the_lease(job, stopped_at)
     monkeypatch.undo()
     assert archive_restore(raw=trimmed_archive, tenant=tenant_a).created == 200
     assert chain_verify(tenant=tenant_a).ok
@@ -226,12 +235,11 @@ def test_worker_killed_mid_restore(tenant_a, trimmed_archive, tmp_path, settings
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait(timeout=30)
+    killed_at = timezone.now()
     assert any(s.startswith("batch 60") for s in seen), seen
     assert "finished\n" not in seen
     assert not AuditLog.objects.filter(tenant=tenant_a, comments__startswith="rst").exists(), "half a restore was kept"
-    job.refresh_from_db()
-    assert job.latest_status in {"pending", "running"}
-    assert jobs_mark_stale(now=timezone.now() + dt.timedelta(hours=1)) == (1 if job.latest_status == "running" else 0)
+    _assert_failed_within_the_lease(job, killed_at)  # never "pending" or "running" forever
     assert archive_restore(raw=trimmed_archive, tenant=tenant_a).created == 200
     report = chain_verify(tenant=tenant_a)
     assert report.ok and report.restored == 200
