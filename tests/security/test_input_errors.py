@@ -26,7 +26,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditLog
-from authmon import exports, registry
+from authmon import exports, registry, runs
 from authmon.exports import neutralise
 from authmon.ingest import MAX_JSON_DEPTH
 from authmon.models import ApiToken
@@ -295,7 +295,7 @@ def _archive_around(records_json: str) -> bytes:
 ABSURD_ARCHIVES = {
     "nested 100,000 deep": (lambda: _archive_around(f"[{_nested(100_000)}]"), "levels deep"),
     "nested 500 deep, parseable": (lambda: _archive_around(f"[{_nested(500)}]"), "levels deep"),
-    "a 5,000-digit integer": (lambda: _archive_around("[" + "7" * 5000 + "]"), "digits"),
+    "a 5,000-digit integer": (lambda: _archive_around("[" + "7" * 5000 + "]"), "more than 4,300 digits"),
     "NaN": (lambda: _archive_around('[{"n": NaN}]'), "not a JSON number"),
     "1e999": (lambda: _archive_around('[{"n": 1e999}]'), "out of range"),
     "a lone surrogate": (lambda: _archive_around('[{"actor": "\\ud800"}]'), "not valid Unicode"),
@@ -310,13 +310,37 @@ def test_an_absurd_archive_is_refused_with_a_reason(db, name):
 
 
 @pytest.mark.parametrize("name", list(ABSURD_ARCHIVES))
-def test_the_restore_job_refuses_an_absurd_archive_and_writes_nothing(tenant_a, name):
-    """``archive_restore`` is what the restore job runs on the stored upload."""
+def test_restoring_an_absurd_archive_writes_nothing(tenant_a, name):
+    """``archive_restore``, the service the restore job runs on the stored upload."""
     make, reason = ABSURD_ARCHIVES[name]
     before = AuditLog.objects.count()
     with pytest.raises(RestoreError, match=reason):
         archive_restore(raw=make(), tenant=tenant_a, kind_name="audit")
     assert AuditLog.objects.count() == before
+
+
+@pytest.mark.parametrize("name", list(ABSURD_ARCHIVES))
+def test_a_restore_job_given_an_absurd_archive_fails_with_the_reason(
+    tenant_a, super_admin, settings, tmp_path, django_capture_on_commit_callbacks, name
+):
+    """The job path: an archive that reached the store (the page checks first) fails its job, with the reason."""
+    settings.AUTHMON_EXPORT_DIR = tmp_path
+    make, reason = ABSURD_ARCHIVES[name]
+    raw = make()
+    kept = AuditLog.objects.exclude(action="restore AuditLog").count()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = runs.restore_start(
+            kind=registry.get("audit"),
+            user=super_admin,
+            tenant=tenant_a,
+            file_name="absurd.json",
+            size=len(raw),
+            chunks=[raw],
+        )
+    job.refresh_from_db()
+    assert job.latest_status == "failed"
+    assert reason in job.message
+    assert AuditLog.objects.exclude(action="restore AuditLog").count() == kept
 
 
 @pytest.mark.parametrize("name", list(ABSURD_ARCHIVES))
