@@ -2,10 +2,10 @@
 
 PostgreSQL cannot store U+0000 in text or JSON, and a query that compares a column with such a value fails in the
 database: a NUL that reaches a search, a filter, a user or client URL, a comment or an audit record was a 500. No
-authmon value (an e-mail, an id, a search, a filter, a comment) can contain one, so :class:`NulRefusalMiddleware`
-answers a request whose path, query string or form fields hold one with 400 before its view runs: the console with
-a page naming the place, the API with its usual ``{"error": "parameter", ...}``. One check for every URL, now and
-later, instead of one per view.
+authmon value (an e-mail, an id, a search, a filter, a comment, a user agent) can contain one, so
+:class:`NulRefusalMiddleware` answers a request whose path, query string, headers or form fields hold one with 400
+before its view runs: the console with a page naming the place, the API with its usual ``{"error": "parameter",
+...}``. One check for every URL, now and later, instead of one per view.
 
 It runs after the CSRF check and the sign-in redirect (last in ``MIDDLEWARE``, as ``process_view``): an anonymous
 or forged request meets those first, and by then the CSRF check has already parsed any form body, so reading the
@@ -28,6 +28,11 @@ def nul_place(request: HttpRequest, view_func: Any) -> tuple[str | None, str] | 
     """Where the request carries a NUL, as (parameter name or None, words for a person), or None when nowhere."""
     if NUL in request.path:
         return None, "The address"
+    for key, value in request.META.items():
+        # Headers are stored too (the user agent of a sign-in); gunicorn refuses a NUL in one, other servers may not.
+        if key.startswith("HTTP_") and isinstance(value, str) and NUL in value:
+            header = key.removeprefix("HTTP_").replace("_", "-").title()
+            return None, f"The header '{header}'"
     for name, values in request.GET.lists():
         if NUL in name or any(NUL in value for value in values):
             shown = name.replace(NUL, "")
@@ -45,7 +50,7 @@ def nul_message(where: str) -> str:
 
 
 class NulRefusalMiddleware:
-    """Answer 400 to a request with a NUL character in its path, query string or form fields (module docstring)."""
+    """Answer 400 to a request with a NUL character in its path, query, headers or form fields (module docstring)."""
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response

@@ -6,6 +6,8 @@ a question, a filter, a user or client URL, the revoke-all POST and other form f
 100,000 levels deep or holding a 5,000-digit integer. Each of these was a 500 on PostgreSQL (or a CSV download that
 broke after its 200) before; now each is a 400 or a form error that says what is wrong, and nothing is written.
 
+A NUL in a request header (the user agent a sign-in records) was a 500 too, where the server lets it through.
+
 The API's read filters are walked with the same junk: they already answered 400 ``{"error": "parameter"}`` and stay
 so. Run this file against PostgreSQL (the 500s were PostgreSQL's) and SQLite.
 """
@@ -32,6 +34,7 @@ from authmon.ingest import MAX_JSON_DEPTH
 from authmon.models import ApiToken
 from authmon.restore import RestoreError, archive_read, archive_restore, archive_verify
 from authmon.selectors import RESERVED_PARAMS
+from events.models import EventLog
 from jobs.models import JobLog
 from tests.conftest import PASSWORD
 from tests.samples import sample_record
@@ -230,6 +233,17 @@ def test_a_nul_in_a_revoke_comment_is_a_400_and_the_session_stays(console, recor
     assert "The form field &#x27;comment&#x27; contains a NUL character" in _body(response)
     session.refresh_from_db()
     assert session.status == before
+
+
+@pytest.mark.parametrize("password", ["wrong", PASSWORD])
+def test_a_nul_in_a_header_is_a_400_before_anything_is_recorded(no_debug, tenant_admin, password):
+    """The user agent of a sign-in is stored; gunicorn refuses such a header, a server without that check may not."""
+    events = EventLog.objects.count()
+    client = Client(raise_request_exception=False, HTTP_USER_AGENT=NUL_VALUE)
+    response = client.post(reverse("login"), {"username": tenant_admin.email, "password": password})
+    assert response.status_code == 400
+    assert "The header &#x27;User-Agent&#x27; contains a NUL character" in _body(response)
+    assert EventLog.objects.count() == events
 
 
 def test_a_nul_reaches_no_view_of_an_anonymous_visitor(no_debug, records):
