@@ -73,15 +73,11 @@ _IPV4_SPELLING = re.compile(r"[0-9a-fA-FxX.]+")  # what inet_aton may read as an
 
 class OutboundError(Exception):
     """An outbound request that got no usable answer. ``str(exc)`` is the generic text users may see; the detail is
-    in the server log. ``permanent`` says whether trying again can help."""
-
-    permanent = False
+    in the server log."""
 
 
 class OutboundRefused(OutboundError):
     """The URL or an address it resolves to is not allowed; nothing was sent."""
-
-    permanent = True
 
     def __init__(self) -> None:
         super().__init__(REFUSED)
@@ -96,8 +92,6 @@ class OutboundUnreachable(OutboundError):
 
 class OutboundRedirect(OutboundError):
     """The receiver answered 3xx; redirects are not followed (the next hop was never checked)."""
-
-    permanent = True
 
     def __init__(self, status: int) -> None:
         self.status = status
@@ -119,14 +113,14 @@ def private_targets_allowed() -> bool:
 
 def display_url(url: str) -> str:
     """The URL without user name, password, query or fragment: safe for job records, pages and logs."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "(an invalid URL)"
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
     return f"{parts.scheme}://{host}{f':{port}' if port else ''}{parts.path}"
 
 

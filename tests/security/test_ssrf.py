@@ -732,3 +732,19 @@ def test_https_verifies_the_certificate_against_the_host_name_not_the_address(
             with pytest.raises(OutboundUnreachable):
                 outbound_post(f"https://{host}:{trap.port}/hook", body=b"{}", headers={}, timeout=3)
         assert len(trap.requests) == 1
+
+
+@pytest.mark.parametrize("url", ["http://[::1/hook", "http://127.0.0.1:99999/hook", "gopher://127.0.0.1:6379/_x"])
+def test_a_broken_url_planted_in_the_database_is_refused_at_send(
+    tenant_a, tenant_admin, guard, url, django_capture_on_commit_callbacks
+):
+    rule = planted_rule(tenant_a, url)
+    brute_force(tenant_a)
+    assert alerts_evaluate(tenant=tenant_a).sent == 1
+    assert AlertMark.objects.get(rule=rule).webhook_status == "refused: the address is not allowed"
+    RevocationWebhook.objects.create(tenant=tenant_a, url=url, secret="s" * 32)
+    with django_capture_on_commit_callbacks(execute=True):
+        session_revoke(session=victim_session(tenant_a), actor=tenant_admin)
+    delivery = RevocationDelivery.objects.get()
+    assert delivery.status == "failed" and "not allowed" in delivery.last_error
+    assert guard.blocked == []
