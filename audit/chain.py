@@ -14,8 +14,9 @@ One :class:`~audit.models.AuditChain` row per tenant is the chain head: the last
 (the last position removed by the retention trim and its hash). Writers lock the head row (``SELECT ... FOR
 UPDATE``; on SQLite every write transaction is already exclusive) before taking the next position, so concurrent
 writers to one tenant queue up instead of forking the chain, and the unique constraint on (tenant, seq) backs that
-up. The head is signed with the export seal key (HMAC-SHA256), so it cannot be rolled back or re-anchored without the
-server's key.
+up. The head is signed with the export seal key (HMAC-SHA256), so it cannot be changed or re-anchored without the
+server's key; an older signed head, or a tenant whose head and records are all gone, is found against the signed
+checkpoints kept outside the database (:mod:`audit.checkpoints`), which :func:`chain_verify` consults too.
 
 Trimming removes a *prefix* of the chain (see :func:`chain_trim_bound`) and moves the anchor, so the records that
 remain still verify: the first one links to the anchor. Restored records keep the positions and hashes they were
@@ -441,6 +442,7 @@ class ChainReport:
     broken_id: int | None = None
     problem: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    checkpoint: str = ""  # the latest checkpoint the chain was held against (audit.checkpoints), as people read it
 
     @property
     def ok(self) -> bool:
@@ -458,6 +460,8 @@ class ChainReport:
             text += f"; trimmed up to seq {self.anchor_seq:,} (anchor verified)"
         if self.restored:
             text += f"; {self.restored:,} restored records at trimmed positions"
+        if self.checkpoint:
+            text += f"; consistent with {self.checkpoint}"
         return text + "."
 
 
@@ -470,14 +474,17 @@ def _rows(tenant: Tenant) -> Iterator[AuditLog]:
 def chain_verify(*, tenant: Tenant) -> ChainReport:
     """Walk the tenant's chain in order and report the first broken link (or that every link holds).
 
-    Checks: the head's signature; every record's hash against its contents; gap-free positions after the anchor,
-    the first linking to the anchor's hash and each to the one before; the last one matching the head (so removed
-    records at the end are noticed too). Records at trimmed positions (restored from archives) must hash right and
-    link to whichever neighbours are present.
+    Checks: the head's signature; the chain against its latest checkpoint outside the database (nothing it vouched
+    for is gone: no erased tenant, rolled-back tail or replaced head, see :mod:`audit.checkpoints`); every record's
+    hash against its contents; gap-free positions after the anchor, the first linking to the anchor's hash and each
+    to the one before; the last one matching the head (so removed records at the end are noticed too). Records at
+    trimmed positions (restored from archives) must hash right and link to whichever neighbours are present.
     """
+    from audit.checkpoints import checkpoint_check, checkpoint_log
     from audit.models import AuditChain, AuditLog
 
     report = ChainReport(tenant=tenant.slug)
+    checkpoints = checkpoint_log(tenant)  # before the head: a checkpoint is then never newer than the head read
     head = AuditChain.objects.filter(tenant=tenant).first()
 
     def broken(problem: str, row: AuditLog | None = None, seq: int | None = None) -> ChainReport:
@@ -486,14 +493,27 @@ def chain_verify(*, tenant: Tenant) -> ChainReport:
         report.broken_id = row.pk if row is not None else None
         return report
 
+    def against_checkpoint() -> bool:
+        check = checkpoint_check(tenant=tenant, head=head, log=checkpoints)
+        if check.latest is not None:
+            report.checkpoint = check.latest.describe()
+        if check.problem:
+            broken(check.problem, seq=check.broken_seq)
+        return not check.problem
+
     if head is None:
         row = AuditLog.objects.filter(tenant=tenant).order_by("seq").first()
-        return broken("audit records exist but the chain head is missing.", row) if row is not None else report
+        if row is not None:
+            return broken("audit records exist but the chain head is missing.", row)
+        against_checkpoint()  # no head and no records: fine for a tenant that never had any, not for one erased
+        return report
     report.anchor_seq, report.last_seq = head.anchor_seq, head.last_seq
     if not head_signature_ok(head, tenant.slug):
         return broken("the chain head's signature does not match (head or anchor changed without the server's key).")
     if head.anchor_seq > head.last_seq:
         return broken("the chain head's anchor lies beyond its last position.")
+    if not against_checkpoint():
+        return report
     expected_seq = head.anchor_seq + 1
     prev_hash = head.anchor_hash
     previous: AuditLog | None = None

@@ -178,3 +178,20 @@ class AuditChain(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain of tenant {self.tenant_id}: seq {self.anchor_seq + 1}..{self.last_seq}"
+
+
+class CheckpointMark(models.Model):
+    """The database's note of the last checkpoint written to a tenant's checkpoint file (:mod:`audit.checkpoints`).
+
+    Lines removed from the end of a checkpoint file leave a file whose own chain still holds; this mark (the last
+    counter and that line's SHA-256) shows them missing. It is a second witness only: the checkpoint file is what
+    remembers a tenant's chain, so deleting the mark along with the chain hides nothing.
+    """
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    counter = models.BigIntegerField()
+    digest = models.CharField(max_length=64)
+    written_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.counter} of tenant {self.tenant_id}"

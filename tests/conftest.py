@@ -94,3 +94,9 @@ def _own_cache_namespace(settings):
     import uuid
 
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+
+
+@pytest.fixture(autouse=True)
+def _own_checkpoint_store(settings, tmp_path):
+    """Audit chain checkpoints (audit.checkpoints) are remembered outside the database: each test has its own store."""
+    settings.AUTHMON_CHECKPOINT_DIR = tmp_path / "checkpoints"

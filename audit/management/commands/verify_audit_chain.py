@@ -7,13 +7,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.chain import chain_verify
+from audit.checkpoints import checkpoint_orphans
 from authmon.models import Tenant
 
 
 class Command(BaseCommand):
     help = (
         "Verify every tenant's audit chain (or one tenant's) and report the first broken link: a record changed, "
-        "removed or inserted outside authmon. Exits non-zero when a chain is broken."
+        "removed or inserted outside authmon, or a chain that lost what its latest checkpoint (outside the database) "
+        "vouched for: a rolled-back tail, a replaced head, an erased tenant. Exits non-zero when a chain is broken."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -21,9 +23,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, tenant: str | None = None, **options: Any) -> None:
         tenants = Tenant.objects.order_by("slug")
+        # A tenant erased together with its row is remembered by its checkpoint file.
+        gone = checkpoint_orphans(set(Tenant.objects.values_list("pk", flat=True)))
         if tenant:
             tenants = tenants.filter(slug=tenant)
-            if not tenants.exists():
+            gone = [(slug, problem) for slug, problem in gone if slug == tenant]
+            if not tenants.exists() and not gone:
                 raise CommandError(f"No tenant with slug '{tenant}'.")
         broken = 0
         count = 0
@@ -35,6 +40,10 @@ class Command(BaseCommand):
             else:
                 broken += 1
                 self.stderr.write(report.summary())
+        for slug, problem in gone:
+            count += 1
+            broken += 1
+            self.stderr.write(f"{slug}: BROKEN: {problem}")
         if broken:
             raise CommandError(f"{broken} of {count} audit chains are broken.")
         self.stdout.write(f"OK: {count} audit chain{'s' if count != 1 else ''} verified.")
