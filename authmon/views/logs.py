@@ -189,8 +189,11 @@ def export_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
     if not search.runnable:
         messages.error(request, f"Nothing exported: {search.question_error.message}")
         return HttpResponseRedirect(back)
-    for error in search.errors:
-        messages.warning(request, error)
+    if search.errors:
+        # The page shows the rows without a filter it could not read; an export must not quietly hold more than asked.
+        for error in search.errors:
+            messages.error(request, f"Nothing exported: {error}")
+        return HttpResponseRedirect(back)
     tenant = active_tenant_for(request.user)
     filters = exports.filters_of(request.GET.lists())
     columns = _export_columns(request, kind)

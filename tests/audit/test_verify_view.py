@@ -42,7 +42,8 @@ def test_super_admin_verifies_the_tenant_switched_to(client, tenant_a, tenant_b)
     login(client, tenant_a, Role.SUPER_ADMIN)
     client.post(reverse("tenant_switch"), {"tenant": tenant_b.slug})
     body = client.post(reverse("audit_verify")).content.decode()
-    assert "globex: OK, 2 records" in body
+    assert "globex: OK, 3 records" in body  # the two written, and the switch's "view Tenant" record (DESIGN 4)
+    assert AuditLog.objects.filter(tenant=tenant_b, action="view Tenant").count() == 1
 
 
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.TENANT_ADMIN])

@@ -189,7 +189,9 @@ def test_a_busy_table_defers_the_drop_instead_of_queueing_writers(tenant_a, monk
     with psycopg.connect(**connection.get_connection_params()) as reader:  # a long export holding the table
         reader.execute("SELECT count(*) FROM events_eventlog")
         report = tenant_trim(tenant=tenant_a, now=now)
-    assert report.deferred["events"] == [partition_name(EVENTS, month_floor(old.created_on))]
+    # the old event's month is due, and so may be any empty month between it and the horizon (it depends on today)
+    assert partition_name(EVENTS, month_floor(old.created_on)) in report.deferred["events"]
+    assert "events" not in report.dropped
     assert "busy" in report.summary()
     assert report.deleted["events"] == 1  # the tenant's retention still applied, by batched delete
     assert not events().objects.filter(pk=old.pk).exists()
