@@ -38,7 +38,7 @@ def api_token_find(*, tenant: Tenant, handle: str) -> ApiToken:
     tokens = ApiToken.objects.filter(tenant=tenant)
     found: list[ApiToken] = []
     if handle.startswith("#") and handle[1:].isdecimal():
-        if int(handle[1:]) < 2**63:  # larger is no id at all (and a database error if asked)
+        if len(handle) <= 19 and int(handle[1:]) < 2**63:  # larger is no id at all (and a database error if asked)
             found = list(tokens.filter(pk=int(handle[1:]), display_prefix=""))
     elif len(handle) > ApiToken.DISPLAY_LENGTH:
         found = list(tokens.filter(digest=ApiToken.hash(handle)))

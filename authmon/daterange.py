@@ -65,19 +65,32 @@ def preset_range(preset: str, *, now: dt.datetime, tz: ZoneInfo) -> DateRange:
 
 
 def parse_bound(text: str, *, tz: ZoneInfo, is_end: bool) -> dt.datetime:
-    """Read an ISO date or datetime. A bare end date includes that whole day."""
+    """Read an ISO date or datetime. A bare end date includes that whole day (DESIGN section 6b).
+
+    A bare date is tried first: Python 3.11's ``fromisoformat`` (under ``parse_datetime``) reads "2026-11-20" as
+    that day's midnight, which would make an end date exclude its own day. A moment whose UTC form falls outside the
+    years 1 to 9999 is refused like any other unreadable bound, never an overflow further down.
+    """
     text = text.strip()
-    try:
-        moment = parse_datetime(text)
-        day = None if moment else parse_date(text)
-    except ValueError:
-        moment, day = None, None
-    if moment is not None:
-        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
-    if day is not None:
-        return _midnight(day + dt.timedelta(days=1) if is_end else day, tz)
     which = "end" if is_end else "start"
-    raise DateRangeError(f"The {which} date '{text}' is not a date. Use YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
+    try:
+        day = parse_date(text) if "T" not in text and " " not in text else None
+        moment = None if day else parse_datetime(text)
+    except ValueError:  # well-formed but impossible, such as 2026-02-30
+        day = moment = None
+    if moment is None and day is None:
+        raise DateRangeError(f"The {which} date '{text[:40]}' is not a date. Use YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
+    try:
+        if moment is not None:
+            bound = moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        else:
+            bound = _midnight(day + dt.timedelta(days=1) if is_end else day, tz)
+        bound.astimezone(dt.UTC).astimezone(tz)  # both forms must exist: the database and the label use them
+    except OverflowError:
+        raise DateRangeError(
+            f"The {which} date '{text[:40]}' is out of range. Use a date between the years 1 and 9999."
+        ) from None
+    return bound
 
 
 def custom_range(start: str, end: str, *, tz: ZoneInfo) -> DateRange:

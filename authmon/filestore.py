@@ -43,7 +43,10 @@ def _private_dir(path: Path) -> Path:
 
 
 def tenant_dir(purpose: str, tenant_id: int) -> Path:
-    return _private_dir(store_root(purpose) / f"tenant-{int(tenant_id)}")
+    path = store_root(purpose) / f"tenant-{int(tenant_id)}"
+    if path.is_symlink():  # a link planted in the store would send a tenant's files (and the chmod) elsewhere
+        raise StoreError("a tenant's directory of the store must not be a link")
+    return _private_dir(path)
 
 
 @dataclass(frozen=True)

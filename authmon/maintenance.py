@@ -24,14 +24,17 @@ from authmon import filestore, partitions, registry
 from authmon.exports import stream_json
 from authmon.models import Tenant
 from authmon.registry import LogKind
+from jobs.models import JobRun, RunFile
 
 TRIM_BATCH = 5_000
 
-# Records no trim removes, whatever their age, by kind: a job that has not finished is still being worked on. The
-# SQL form guards partition drops (see ``partitions.partition_drop``); it is a constant, never user input.
-KEEP = {"jobs": Q(latest_status__in=["pending", "running"])}
+# Records no trim removes, whatever their age, by kind: a run of authmon that has not finished is still being worked
+# on. Only authmon's own runs (with a server-side JobRun) count: an ingested record saying "running" is data, and
+# must not keep itself, or its whole month partition, past retention for ever. The SQL form guards partition drops
+# (see ``partitions.partition_drop``); it is a constant, never user input.
+KEEP = {"jobs": Q(latest_status__in=["pending", "running"], pk__in=JobRun.objects.values("job_pk"))}
 KEEP_SQL = {
-    "jobs": "latest_status IN ('pending', 'running')",
+    "jobs": "latest_status IN ('pending', 'running') AND EXISTS (SELECT 1 FROM jobs_jobrun k WHERE k.job_pk = r.id)",
     # an audit month goes only once every record in it is at or below its tenant's trim anchor (moved just before)
     "audit": "seq > COALESCE((SELECT h.anchor_seq FROM audit_auditchain h WHERE h.tenant_id = r.tenant_id), 0)",
 }
@@ -267,8 +270,6 @@ def export_files_prune(*, now: dt.datetime | None = None) -> int:
     Recorded files go with their records (the job page then says the file has expired); files without a record
     (left by a crashed run, or by an older release that wrote exports flat into the directory) go by their age.
     """
-    from jobs.models import RunFile
-
     now = now or timezone.now()
     cutoff = now - dt.timedelta(hours=settings.AUTHMON_EXPORT_TTL_HOURS)
     removed = 0

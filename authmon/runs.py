@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
+
 from audit.services import audit_record
 from authmon import filestore
 from authmon.models import Tenant, User
@@ -69,10 +71,28 @@ def restore_running(*, tenant: Tenant, kind: LogKind) -> bool:
     )
 
 
+class RestoreBusy(Exception):
+    """Another restore of the kind is pending or running for the tenant."""
+
+
 def restore_start(
     *, kind: LogKind, user: User, tenant: Tenant, file_name: str, size: int, chunks: Iterable[bytes]
 ) -> JobLog:
-    """Keep a checked upload in the tenant's private store and queue its restore as a job; audited."""
+    """Keep a checked upload in the tenant's private store and queue its restore as a job; audited.
+
+    One restore at a time per tenant and kind: the check and the new job are made under a lock on the tenant's row,
+    so two uploads at the same moment cannot both start (``RestoreBusy`` for the second).
+    """
+    with transaction.atomic():
+        Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        if restore_running(tenant=tenant, kind=kind):
+            raise RestoreBusy("A restore is already running for this tenant; wait for it to finish.")
+        return _restore_job(kind=kind, user=user, tenant=tenant, file_name=file_name, size=size, chunks=chunks)
+
+
+def _restore_job(
+    *, kind: LogKind, user: User, tenant: Tenant, file_name: str, size: int, chunks: Iterable[bytes]
+) -> JobLog:
     job = job_create(
         tenant=tenant,
         job_name=f"{kind.label.lower()} restore",

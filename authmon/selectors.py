@@ -161,8 +161,8 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
             chips.append(Chip(f"{flt.label or name}: {shown}", (name,)))
 
     sort = params.get("sort", "").strip()
-    if sort and sort.lstrip("-") not in allowed_sorts(kind):
-        errors.append(f"Cannot sort by '{sort.lstrip('-')}'; sorted by newest first.")
+    if sort and sort.removeprefix("-") not in allowed_sorts(kind):  # one "-" at most: "--x" is no field
+        errors.append(f"Cannot sort by '{sort.lstrip('-')[:60]}'; sorted by newest first.")
         sort = ""
     result.sort = sort or f"-{kind.time_field}"
     result.queryset = qs

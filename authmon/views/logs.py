@@ -274,14 +274,16 @@ def restore_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
             archive_verify(archive_read(raw), tenant=tenant, kind_name=kind.name)
         except RestoreError as exc:
             error = str(exc)
-    if error is None and runs.restore_running(tenant=tenant, kind=kind):
-        error = "A restore is already running for this tenant; wait for it to finish."
+    if error is None:
+        try:
+            job = runs.restore_start(
+                kind=kind, user=request.user, tenant=tenant, file_name=upload.name, size=upload.size, chunks=[raw]
+            )
+        except runs.RestoreBusy as exc:
+            error = str(exc)
     if error is not None:
         context["error"] = error
         return render(request, "authmon/restore.html", context, status=400)
-    job = runs.restore_start(
-        kind=kind, user=request.user, tenant=tenant, file_name=upload.name, size=upload.size, chunks=[raw]
-    )
     messages.info(request, "The archive checked out. Restoring it now; progress is shown below.")
     return HttpResponseRedirect(reverse(registry.get("jobs").url_name("detail"), args=[job.pk]))
 

@@ -31,7 +31,7 @@ def api_tokens_view(request: HttpRequest) -> HttpResponse:
     tenant = active_tenant_for(request.user)
     confirm = request.GET.get("confirm", "")
     to_revoke = None
-    if confirm.isdecimal():
+    if confirm.isdecimal() and len(confirm) <= 18:  # longer is no id (and int() refuses over 4,300 digits)
         to_revoke = _token_of_active_tenant(request, confirm)
         if to_revoke.revoked_at is not None:
             to_revoke = None
