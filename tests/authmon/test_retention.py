@@ -50,3 +50,12 @@ def test_retention_link_only_for_super_admin(client, tenant_a):
     client.logout()
     login(client, tenant_a, Role.SUPER_ADMIN)
     assert reverse("retention") in client.get("/").content.decode()
+
+
+def test_the_phone_menu_offers_retention_and_api_tokens_to_super_admins(client, tenant_a):
+    import re
+
+    login(client, tenant_a, Role.SUPER_ADMIN)
+    page = client.get("/").content.decode()
+    phone_menu = re.search(r'<ul class="navbar-nav me-auto d-lg-none">(.*?)</ul>', page, re.S).group(1)
+    assert reverse("retention") in phone_menu and reverse("api_tokens") in phone_menu
