@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import re
 import sys
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from authmon.exports import FORMAT_NAME, FORMAT_VERSION, canonical, export_keys
 from authmon.ingest import MAX_JSON_DEPTH
 from authmon.models import Tenant
 from authmon.registry import LogKind
+from authmon.strictjson import NotJsonNumber, strict_loads
 
 BATCH = 1_000
 # How deep an archive may nest: the file, its records list and a record are three levels; a JSON field holds up to
@@ -49,21 +49,6 @@ class RestoreResult:
     created: int
     duplicates: int
     kind: str
-
-
-class _NotJsonNumber(ValueError):
-    """NaN, Infinity or a float beyond range: Python's parser accepts them, JSON (and PostgreSQL) do not."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise _NotJsonNumber(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _NotJsonNumber(f"the number {text[:40]} is out of range")
-    return value
 
 
 def _nested_deeper_than(value: Any, limit: int) -> bool:
@@ -98,7 +83,7 @@ def archive_read(raw: bytes) -> dict[str, Any]:
         f"The file nests JSON more than {MAX_NESTING} levels deep; no authmon export does. Nothing was restored."
     )
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        data = strict_loads(text)
     except json.JSONDecodeError as exc:
         raise RestoreError(
             f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}); it may be truncated or not an "
@@ -106,7 +91,7 @@ def archive_read(raw: bytes) -> dict[str, Any]:
         ) from exc
     except RecursionError:
         raise too_deep from None
-    except _NotJsonNumber as exc:
+    except NotJsonNumber as exc:
         raise RestoreError(f"The file is not valid JSON: {exc}. Nothing was restored.") from None
     except ValueError:  # what remains is an integer too long to convert
         raise RestoreError(

@@ -311,7 +311,7 @@ ABSURD_ARCHIVES = {
     "nested 100,000 deep": (lambda: _archive_around(f"[{_nested(100_000)}]"), "levels deep"),
     "nested 500 deep, parseable": (lambda: _archive_around(f"[{_nested(500)}]"), "levels deep"),
     "a 5,000-digit integer": (lambda: _archive_around("[" + "7" * 5000 + "]"), "more than 4,300 digits"),
-    "NaN": (lambda: _archive_around('[{"n": NaN}]'), "not a JSON number"),
+    "NaN": (lambda: _archive_around('[{"n": NaN}]'), "not a valid JSON number"),
     "1e999": (lambda: _archive_around('[{"n": 1e999}]'), "out of range"),
     "a lone surrogate": (lambda: _archive_around('[{"actor": "\\ud800"}]'), "not valid Unicode"),
 }
