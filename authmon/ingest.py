@@ -30,8 +30,9 @@ Idempotency and upserts (DESIGN sections 5 and 6):
   be (still active): a replayed old batch or a sender that missed the revocation. Storing its other fields would
   roll the row back to that stale picture, and change what the revocations feed and webhook announced (user, e-mail,
   session). A record that agrees (status ``revoked``, or no status sent) updates the row as usual. Each batch that
-  kept anything calls the kind's ``kept_revoked_audit`` hook once, in the batch's transaction, with the rows and
-  ``actor`` (who sent the batch): one audit record per batch, however many records it kept.
+  kept anything calls the kind's ``kept_revoked_audit`` hook once, in the batch's transaction, with the rows,
+  ``actor`` (who sent the batch) and ``token`` (its API token, if any): one audit record per batch, however many
+  records it kept.
 
 Concurrency: duplicates are found by querying before inserting, and the unique constraints on (tenant,
 external_id) and (tenant, upsert key) are the real guard (on partitioned tables the external_id key table, filled by
@@ -74,7 +75,7 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from authmon import partitions, registry
-from authmon.models import Tenant, TenantOwned
+from authmon.models import ApiToken, Tenant, TenantOwned
 from authmon.registry import LogKind
 from authmon.security.masking import mask, mask_fields
 
@@ -655,12 +656,18 @@ def _is_conflict(exc: Exception) -> bool:
 
 
 def records_ingest(
-    *, kind: LogKind | str, tenant: Tenant, records: list[Any], actor: str = DEFAULT_ACTOR
+    *,
+    kind: LogKind | str,
+    tenant: Tenant,
+    records: list[Any],
+    actor: str = DEFAULT_ACTOR,
+    token: ApiToken | None = None,
 ) -> IngestResult:
     """Validate a batch of records of ``kind`` for ``tenant`` and store it atomically.
 
     ``records`` are parsed JSON values (normally dicts). ``actor`` names who sent the batch (the API names its
-    token) in the audit record written when the batch reports a revoked row as not revoked. Raises
+    token) in the audit record written when the batch reports a revoked row as not revoked; ``token`` is that API
+    token, which the hook keeps server-side beside the audit record (audit records can be ingested). Raises
     :class:`IngestValidationError` (nothing stored) when any record is invalid, :class:`IngestConflictError` when
     concurrent batches kept colliding on the same keys. Returns counts of created, duplicate, updated and
     kept-revoked records; see the module docstring for the rules.
@@ -682,6 +689,7 @@ def records_ingest(
                         records=result.kept_revoked,
                         statuses=list(result.kept_statuses),
                         actor=actor,
+                        token=token,
                     )
                 return result
         except (IntegrityError, OperationalError) as exc:

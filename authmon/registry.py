@@ -43,7 +43,8 @@ class LogKind:
     restorable: bool = False  # sealed JSON exports of this kind can be restored (audit)
     noun: str = "records"  # "No {noun} in the last 7 days."
     # Called once per ingested batch that reported revoked rows as not revoked (authmon.ingest keeps them revoked),
-    # in the batch's transaction, to audit it: kept_revoked_audit(kind=, tenant=, rows=, records=, statuses=, actor=).
+    # in the batch's transaction, to audit it:
+    # kept_revoked_audit(kind=, tenant=, rows=, records=, statuses=, actor=, token=) (token: the sender's ApiToken).
     kept_revoked_audit: Callable[..., Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

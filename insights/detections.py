@@ -27,12 +27,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db import models
-from django.db.models import Count, Exists, ExpressionWrapper, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, ExpressionWrapper, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 
 from audit.models import AuditLog
-from audit.services import API_CLIENT
 from authmon import registry
 from authmon.models import Tenant
 from authmon.selectors import MAX_QUESTION
@@ -42,8 +41,7 @@ from insights.sql import EpochBucket
 from jobs.models import JobLog, JobStatus
 from nlq.render import quote
 from notifications.models import Category, NotificationLog, NotificationStatus
-from sessions_grants.models import AccessStatus, Grant, Session
-from sessions_grants.services import KEPT_REVOKED, kept_revoked_action
+from sessions_grants.models import AccessStatus, Grant, RevocationKeptReport, Session
 
 MAX_FINDINGS = 50  # per detection and period; the page says when there are more
 SUCCESS_EVENTS = (
@@ -840,29 +838,53 @@ def mfa_bypass(scope: Scope) -> list[Finding]:
 # --------------------------------------------------------------------------------------------------------------
 
 
-KEPT_REPORTS_READ = 500  # audit records of kept revocations read per kind and period, newest first
+KEPT_SOURCES_READ = 200  # reporting tokens looked at per kind and period, those with the most kept ids first
+KEPT_REPORTS_READ = 500  # reports read per token, kind and period, newest first
 KEPT_IDS_PER_SOURCE = 1000  # distinct ids looked at per reporting source
 KEPT_IDS_SHOWN = 10  # in the summary
 KEPT_IDS_IN_FACTS = 100  # in the finding's facts
 
 
-def _kept_reports(scope: Scope, model: type[Session] | type[Grant]) -> dict[str, list[tuple[dt.datetime, dict]]]:
-    """The audit records of kept revocations of ``model`` in the period, oldest first, by actor (who sent them)."""
-    audits = list(
-        scope.records(AuditLog, "timestamp")
-        .filter(action=kept_revoked_action(model), client_actor=API_CLIENT, new_entity__has_key=KEPT_REVOKED)
-        .order_by("-timestamp", "-pk")
-        .values_list("actor", "timestamp", "new_entity")[:KEPT_REPORTS_READ]
+@dataclass(frozen=True)
+class _KeptReport:
+    when: dt.datetime
+    ids: list[str]
+    statuses: list[str]
+
+
+def _kept_reports(scope: Scope, model: type[Session] | type[Grant]) -> dict[str, list[_KeptReport]]:
+    """authmon's own reports of kept revocations of ``model`` in the period, oldest first, by the token that sent
+    them (named as its audit record names it).
+
+    Read from :class:`~sessions_grants.models.RevocationKeptReport`, which only ingest writes, and never from the
+    audit records beside them: those can be ingested, so a forged one could hide a real report or blame another
+    token. Each source gets its own window of reports, so that one token's many reports cannot crowd out another's.
+    """
+    kind = registry.for_model(model).name
+    reports = RevocationKeptReport.objects.filter(tenant=scope.tenant, kind=kind, created_at__lt=scope.end)
+    if scope.start is not None:
+        reports = reports.filter(created_at__gte=scope.start)
+    sources = (
+        reports.values("token_id", "token_label")
+        .annotate(kept=Sum("kept_count"), latest=Max("created_at"))
+        .order_by("-kept", "-latest", "token_label")[:KEPT_SOURCES_READ]
     )
-    by_actor: dict[str, list[tuple[dt.datetime, dict]]] = defaultdict(list)
-    for actor, timestamp, entity in reversed(audits):
-        if isinstance(entity, dict) and isinstance(entity.get(KEPT_REVOKED), list):
-            by_actor[actor].append((timestamp, entity))
-    return by_actor
+    by_source: dict[str, list[_KeptReport]] = {}
+    for source in sources:
+        rows = (
+            reports.filter(token_id=source["token_id"], token_label=source["token_label"])
+            .order_by("-created_at", "-pk")
+            .values_list("created_at", "kept_ids", "reported_status")[:KEPT_REPORTS_READ]
+        )
+        found = [_KeptReport(when, _strings(ids), _strings(statuses)) for when, ids, statuses in reversed(rows)]
+        by_source.setdefault(source["token_label"], []).extend(found)
+    for found in by_source.values():
+        found.sort(key=lambda report: report.when)
+    return by_source
 
 
 def _strings(value: Any) -> list[str]:
-    """The text items of a JSON list (the audit record is JSON that ingest could also have sent)."""
+    """The text items of a JSON list."""
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
@@ -910,11 +932,10 @@ def _more(values: list[str], limit: int) -> str:
     params=(Param("records", "Revoked sessions or grants reported by one token, at least", 1, 1),),
 )
 def revoked_reported_active(scope: Scope) -> list[Finding]:
-    """One finding per record kind and reporting token, read from the audit record that ingest writes for each
-    batch it kept revoked (``sessions_grants.services.revocations_kept_audit``), so no table of its own.
+    """One finding per record kind and reporting token, read from the report that ingest keeps server-side for each
+    batch it kept revoked (``sessions_grants.services.revocations_kept_audit`` writes it with the audit record).
 
-    Audit records can be ingested as well, so one counts only the ids it names that are revoked rows of this
-    tenant: a forged one cannot make an active session look reported, and none can hide a real report.
+    Only the ids that are still revoked rows of this tenant count (a row may have been trimmed since).
     """
     p, tz = scope.params, scope.tenant.tz
     found: list[Finding] = []
@@ -923,18 +944,18 @@ def revoked_reported_active(scope: Scope) -> list[Finding]:
         key = kind.upsert_key or ""
         reports = _kept_reports(scope, model)
         named: dict[str, list[str]] = {}
-        for actor, audits in reports.items():
-            ids = dict.fromkeys(i for _, entity in audits for i in _strings(entity[KEPT_REVOKED]))
+        for actor, kept_reports in reports.items():
+            ids = dict.fromkeys(i for report in kept_reports for i in report.ids)
             named[actor] = list(ids)[:KEPT_IDS_PER_SOURCE]
         revoked = _revoked_among(scope, model, key, {i for ids in named.values() for i in ids})
-        for actor, audits in reports.items():
+        for actor, kept_reports in reports.items():
             ids = [i for i in named[actor] if i in revoked]
             if not ids or len(ids) < p["records"]:
                 continue
             kept = set(ids)
-            mine = [(when, entity) for when, entity in audits if kept.intersection(_strings(entity[KEPT_REVOKED]))]
-            first, last = mine[0][0], mine[-1][0]
-            statuses = sorted({s[:20] for _, entity in mine for s in _strings(entity.get("reported_status"))})
+            mine = [report for report in kept_reports if kept.intersection(report.ids)]
+            first, last = mine[0].when, mine[-1].when
+            statuses = sorted({s[:20] for report in mine for s in report.statuses})
             reported = " or ".join(statuses) or "active"
             users = Counter(revoked[i] for i in ids if revoked[i])
             noun, them = (kind.singular.lower(), "it") if len(ids) == 1 else (kind.noun, "them")

@@ -179,6 +179,9 @@ class RevocationDelivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     job_id = models.CharField(max_length=100, blank=True)  # the latest job run that carried it
+    # The same run by its primary key, which only authmon assigns: job_id is free text that an ingested job record
+    # can repeat, so pages link to the run by this key (jobs:joblog_detail), never look it up by job_id.
+    job_pk = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -193,3 +196,30 @@ class RevocationDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_type} {self.record_id}: {self.status}"
+
+
+class RevocationKeptReport(models.Model):
+    """authmon's own record that an ingested batch reported revoked sessions or grants as not revoked (DESIGN 6).
+
+    Ingest writes one per batch that kept a revocation, in the batch's transaction, beside the audit record of it
+    (:func:`sessions_grants.services.revocations_kept_audit`). The audit record is the trail people read; this is
+    what Insights reads ("revoked session or grant reported active"), because audit records are an ingestible kind
+    and a forged one could otherwise hide a real report or name an innocent token. Nothing but that hook writes
+    here, and no API schema, export or query language exposes it.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)  # the record kind's API name: "sessions" or "grants"
+    # The API token that sent the batch; its label as the audit record names it stays when the token is deleted.
+    token = models.ForeignKey("authmon.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token_label = models.CharField(max_length=300)
+    kept_ids = models.JSONField(default=list)  # at most KEPT_IDS_MAX of them, as in the audit record
+    kept_count = models.PositiveIntegerField()  # exact
+    reported_status = models.JSONField(default=list)  # what the batch said instead: "active", "expired"
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "kind", "-created_at"], name="kept_report_tenant_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.kept_count} kept revoked, sent by {self.token_label}"

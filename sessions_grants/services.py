@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from audit.models import AuditLog
 from audit.services import API_CLIENT, audit_record
-from authmon.models import Tenant
+from authmon.models import ApiToken, Tenant
 from authmon.registry import LogKind
-from sessions_grants.models import AccessStatus, Grant, Session, status_q
+from sessions_grants.models import AccessStatus, Grant, RevocationKeptReport, Session, status_q
 from sessions_grants.selectors import user_aliases, users_match
 from sessions_grants.webhooks import revocations_queue
 
@@ -108,7 +108,7 @@ def user_revoke_all(
 
 # ---------------------------------------------------------------------------------------- revoked is final (ingest)
 
-KEPT_REVOKED = "kept_revoked"  # new_entity key of the audit record: the kept ids (the detection reads it)
+KEPT_REVOKED = "kept_revoked"  # new_entity key of the audit record: the kept ids
 KEPT_IDS_MAX = 1000  # ids named in one audit record; the count is always exact
 
 
@@ -131,7 +131,14 @@ def _ids_text(values: list[str], limit: int = 300) -> str:
 
 
 def revocations_kept_audit(
-    *, kind: LogKind, tenant: Tenant, rows: list[Session | Grant], records: int, statuses: list[str], actor: str
+    *,
+    kind: LogKind,
+    tenant: Tenant,
+    rows: list[Session | Grant],
+    records: int,
+    statuses: list[str],
+    actor: str,
+    token: ApiToken | None = None,
 ) -> AuditLog:
     """Audit an ingested batch that reported revoked sessions or grants as active or expired (DESIGN section 6).
 
@@ -145,11 +152,24 @@ def revocations_kept_audit(
     - target: the kept ids; subject: their user when they all belong to one (a replay after "Contain account").
     - old and new both say revoked; new also names the kept ids (``kept_revoked``, at most ``KEPT_IDS_MAX``), their
       exact number and the statuses the batch reported.
+
+    In the same transaction it keeps the same facts in a :class:`RevocationKeptReport`, with ``token`` (the API
+    token that sent the batch, None for a caller without one), which is what Insights reads: audit records are an
+    ingestible kind, so a forged one must neither hide this report nor put another token's name on one.
     """
     ids = [str(getattr(row, kind.upsert_key or "pk")) for row in rows]
     users = {row.email or row.user_id for row in rows}
     noun, them = (kind.singular.lower(), "it") if len(ids) == 1 else (kind.noun, "them")
     reported = " or ".join(statuses)
+    RevocationKeptReport.objects.create(
+        tenant=tenant,
+        kind=kind.name,
+        token=token,
+        token_label=actor[:300],
+        kept_ids=ids[:KEPT_IDS_MAX],
+        kept_count=len(ids),
+        reported_status=statuses,
+    )
     return audit_record(
         tenant=tenant,
         actor=actor,

@@ -15,6 +15,8 @@ def revocations_deliver_task(job_pk: int) -> str | None:
     job = JobLog.objects.filter(pk=job_pk).first()
     if job is None or job.latest_status != JobStatus.PENDING:
         return None  # a redelivered message whose run already happened
+    if job.console_run is None:
+        return None  # an ingested job record is never run, whatever its details say (as authmon.tasks.job_task)
     job = job_run(job, revocations_deliver)
     revocations_delivery_settle(job=job)
     return job.latest_status

@@ -236,7 +236,7 @@ def revocations_queue(*, tenant: Tenant, records: Iterable[Session | Grant]) -> 
                 "webhook": display_url(webhook.url),
             },
         )
-        RevocationDelivery.objects.filter(batch=batch).update(job_id=job.job_id)
+        RevocationDelivery.objects.filter(batch=batch).update(job_id=job.job_id, job_pk=job.pk)
         _enqueue(job)
     return job
 
@@ -344,7 +344,9 @@ def revocations_delivery_settle(*, job: JobLog) -> JobLog | None:
             },
             message=f"Queued: attempt {attempt + 1} of {last} in {delay} s",
         )
-        deliveries.update(attempts=attempt, last_error=job.message, job_id=retry.job_id, updated_at=now)
+        deliveries.update(
+            attempts=attempt, last_error=job.message, job_id=retry.job_id, job_pk=retry.pk, updated_at=now
+        )
         JobLog.objects.filter(pk=job.pk).update(
             message=f"{job.message} Retrying in {delay} s as job {retry.job_id} (attempt {attempt + 1} of {last})."
         )

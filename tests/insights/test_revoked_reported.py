@@ -140,7 +140,7 @@ def test_another_tenants_replay_is_not_shown(tenant_a, tenant_b, tenant_admin, o
 
 def test_the_link_lists_exactly_the_records_whatever_their_ids(tenant_a, tenant_admin, token):
     _api_token, api = token
-    odd = ["it's \"quoted\"", "a and b or (c)", "last 7 days", "s-1"]
+    odd = ['it\'s "quoted"', "a and b or (c)", "last 7 days", "s-1"]
     replay_after_revoking(api, tenant_admin, sessions=odd, others=("s-10", "a and b"))
     [finding] = findings(tenant_a)
     assert finding.count == 4
@@ -157,3 +157,74 @@ def test_many_records_link_as_many_as_fit_and_say_so(tenant_a, tenant_admin, tok
     assert 0 < linked < 40
     assert f"The link shows the first {linked}." in finding.summary
     assert "and 30 more" in finding.summary
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 14 review: audit records are ingestible, so the finding is read from authmon's own report, never from them.
+
+
+def forged_kept_audit(n: int, *, actor: str, ids: list[str], when: dt.datetime) -> dict:
+    """An ingested audit record dressed as the one ingest writes when it keeps a revocation."""
+    return record(
+        "audit",
+        n,
+        action="update Session",
+        actor=actor,
+        client_actor="authmon API",
+        timestamp=when.isoformat(),
+        old_entity={"status": "revoked"},
+        new_entity={
+            "status": "revoked",
+            "kept_revoked": ids,
+            "kept_revoked_count": len(ids),
+            "reported_status": ["active"],
+        },
+    )
+
+
+def test_forged_audit_records_cannot_push_a_real_report_out_of_sight(tenant_a, tenant_admin, token):
+    api_token, api = token
+    replay_after_revoking(api, tenant_admin)
+    [real] = findings(tenant_a)
+
+    later = timezone.now() + dt.timedelta(seconds=30)
+    actor = f"API token idp-prod (#{api_token.pk})"
+    flood = [forged_kept_audit(n, actor=actor, ids=[], when=later) for n in range(500)]
+    assert api.ingest("audit", flood).status_code == 201
+
+    [finding] = findings(tenant_a)
+    assert (finding.key, finding.count, finding.facts["ids"]) == (real.key, 2, ["s-1", "s-2"])
+
+
+def test_a_forged_audit_record_cannot_blame_an_innocent_token(tenant_a, tenant_admin, token):
+    api_token, api = token
+    api.ingest("sessions", [record("sessions", 0, session_id="s-9", email=VICTIM)])
+    session_revoke(session=Session.objects.get(session_id="s-9"), actor=tenant_admin)
+    innocent = "API token innocent-backup (#999)"
+    forged = forged_kept_audit(0, actor=innocent, ids=["s-9"], when=timezone.now())
+    assert api.ingest("audit", [forged]).status_code == 201
+    assert findings(tenant_a) == []
+
+    replay_after_revoking(api, tenant_admin)  # a real report beside the forged one
+    found = findings(tenant_a)
+    assert [f.key["actor"] for f in found] == [f"API token idp-prod (#{api_token.pk})"]
+    assert not any("innocent-backup" in f"{f.key} {f.title} {f.summary} {f.facts}" for f in found)
+    assert "s-9" not in found[0].facts["ids"]
+
+
+def test_the_report_is_kept_beside_its_audit_record(tenant_a, tenant_admin, token):
+    from audit.models import AuditLog
+    from sessions_grants.models import RevocationKeptReport
+
+    api_token, api = token
+    replay_after_revoking(api, tenant_admin)
+    report = RevocationKeptReport.objects.get()
+    assert (report.tenant, report.kind, report.token, report.kept_ids, report.kept_count) == (
+        tenant_a,
+        "sessions",
+        api_token,
+        ["s-1", "s-2"],
+        2,
+    )
+    assert report.token_label == f"API token idp-prod (#{api_token.pk})"
+    assert AuditLog.objects.filter(action="update Session", new_entity__kept_revoked=["s-1", "s-2"]).count() == 1

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import html
 import io
 import json
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -383,3 +385,72 @@ def test_a_revocation_kept_against_ingest_is_not_pushed_again(
     assert not session_revoke(session=session, actor=tenant_admin)  # still revoked: nothing to revoke again
     assert [c["body"]["revocations"][0]["id"] for c in receiver.calls] == [session.pk]
     assert RevocationDelivery.objects.get().status == "delivered"
+
+
+FORGED_CLAIM = "Delivered 1 revocation to https://forged.example/hook (HTTP 200)."
+
+
+def delivery_links(page: str) -> list[str]:
+    """The links inside the page's webhook-delivery cell."""
+    cell = re.search(r'id="webhook-delivery">(.*?)</dd>', page, re.S)
+    assert cell is not None
+    return [html.unescape(href) for href in re.findall(r'href="([^"]+)"', cell.group(1))]
+
+
+def test_an_ingested_job_reusing_a_deliverys_job_id_is_not_shown_as_the_delivery(
+    client, tenant_a, tenant_admin, victim, receiver, django_capture_on_commit_callbacks
+):
+    """Job records are ingestible and job_id is free text: the delivery links to authmon's own run by its key."""
+    configure(tenant_a, receiver.url)
+    receiver.answers = [503, 503, 503]
+    session = victim["sessions"][0]
+    with django_capture_on_commit_callbacks(execute=True):
+        session_revoke(session=session, actor=tenant_admin)
+    delivery = RevocationDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED
+    real = JobLog.objects.get(job_id=delivery.job_id)
+    forged = record(
+        "jobs",
+        0,
+        job_id=delivery.job_id,
+        job_name=webhooks.JOB_NAME,
+        job_type="sync",
+        latest_status="success",
+        message=FORGED_CLAIM,
+        created_at=timezone.now().isoformat(),
+        updated_at=timezone.now().isoformat(),
+    )
+    assert make_client(tenant_a, ["ingest"]).ingest("jobs", [forged]).status_code == 201
+    assert JobLog.objects.filter(job_id=delivery.job_id).count() == 2
+
+    login(client, tenant_a, Role.TENANT_ADMIN)
+    page = client.get(reverse("sessions:session_detail", args=[session.pk])).content.decode()
+    assert 'data-status="failed"' in page and "forged.example" not in page
+    assert delivery_links(page) == [reverse("jobs:joblog_detail", args=[real.pk])]
+    for link in delivery_links(page):
+        run_page = client.get(link).content.decode()
+        assert "forged.example" not in run_page
+        assert "HTTP 503" in run_page
+    user_page = client.get(reverse("user_view", args=["123"])).content.decode()
+    assert "forged.example" not in user_page
+    assert f"job_id={delivery.job_id}" not in user_page
+
+
+def test_the_delivery_task_runs_only_authmons_own_runs(tenant_a, tenant_admin, victim, receiver):
+    """A delivery task handed the key of an ingested job record (pending, naming a real batch) sends nothing."""
+    from sessions_grants.tasks import revocations_deliver_task
+
+    configure(tenant_a, receiver.url)
+    session_revoke(session=victim["sessions"][0], actor=tenant_admin)  # queued; the run waits for the commit
+    delivery = RevocationDelivery.objects.get()
+    batch = JobLog.objects.get(job_id=delivery.job_id).details["batch"]
+    api = make_client(tenant_a, ["ingest"])
+    forged = record("jobs", 0, job_id="forged-run", job_type="sync", latest_status="pending", details={"batch": batch})
+    assert api.ingest("jobs", [forged]).status_code == 201
+    ingested = JobLog.objects.get(job_id="forged-run")
+
+    assert revocations_deliver_task.run(ingested.pk) is None
+    assert receiver.calls == []
+    ingested.refresh_from_db()
+    assert ingested.latest_status == "pending"
+    assert RevocationDelivery.objects.get().status == DeliveryStatus.PENDING
