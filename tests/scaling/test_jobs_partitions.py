@@ -13,7 +13,7 @@ from django.utils import timezone
 from authmon import partitions
 from authmon.maintenance import tenant_trim
 from authmon.partitions import month_add, month_floor, partition_name
-from jobs.models import JobLog
+from jobs.models import JobLog, JobRun
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: partitions")
 
@@ -27,7 +27,8 @@ def where(pk: int) -> str:
 
 
 def job(tenant, when: dt.datetime, status: str = "success", external_id: str | None = None) -> JobLog:
-    return JobLog.objects.create(
+    """A run of authmon (marked as such): only those are kept while pending or running; ingested ones are data."""
+    row = JobLog.objects.create(
         tenant=tenant,
         job_id=f"j-{when:%Y%m%d%H%M%S%f}",
         job_name="nightly trim",
@@ -37,6 +38,8 @@ def job(tenant, when: dt.datetime, status: str = "success", external_id: str | N
         updated_at=when,
         external_id=external_id,
     )
+    JobRun.objects.create(tenant=tenant, job_pk=row.pk, job_created_at=when)
+    return row
 
 
 @pytest.mark.django_db
