@@ -6,7 +6,7 @@ new kind needs nothing here. Per kind:
 
 - ``POST /{kind}/``: a JSON array of records, or NDJSON (``Content-Type: application/x-ndjson``, or sniffed:
   several JSON objects one per line; a single object is a batch of one). Ingest rules live in
-  :mod:`authmon.ingest`. An empty array is accepted (201, all counts zero) so that forwarders can flush
+  the ingest module. An empty array is accepted (201, all counts zero) so that forwarders can flush
   unconditionally; an empty body is a 400.
 - ``GET /{kind}/``: newest first with a keyset cursor; ``q`` (a question), ``limit``, ``cursor`` and any field as an
   exact filter (a date-time without an offset is UTC; an empty value on a nullable field means "is empty").

@@ -82,6 +82,12 @@ def archive_read(raw: bytes) -> dict[str, Any]:
     too_deep = RestoreError(
         f"The file nests JSON more than {MAX_NESTING} levels deep; no authmon export does. Nothing was restored."
     )
+    if not text.lstrip().startswith("{"):
+        # A CSV export (or any other file) is not an archive: say so, rather than "not valid JSON at line 1".
+        raise RestoreError(
+            "Only JSON exports of authmon can be restored; this file is not one (a CSV export cannot be restored). "
+            "Nothing was restored."
+        )
     try:
         data = strict_loads(text)
     except json.JSONDecodeError as exc:

@@ -12,6 +12,8 @@ from sessions_grants.views import revoke_all_view
 
 urlpatterns = [
     path("", console.home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page says; answer with the icon rather than a 404 in every log.
+    path("favicon.ico", console.favicon, name="favicon"),
     path("login/", ConsoleLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tenant/switch/", console.tenant_switch, name="tenant_switch"),

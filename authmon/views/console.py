@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Min, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -162,3 +164,9 @@ def tenant_switch(request: HttpRequest) -> HttpResponse:
     if not back.startswith("/") or back.startswith("//") or ("/monitoring/" in back and back.rstrip("/")[-1].isdigit()):
         back = reverse("home")
     return HttpResponseRedirect(back)
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The icon for browsers that ask for /favicon.ico whatever the page links to."""
+    return HttpResponsePermanentRedirect(static("authmon/favicon.svg"))

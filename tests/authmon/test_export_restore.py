@@ -104,7 +104,14 @@ def test_refusals_say_why_and_write_nothing(client, tenant_a, audit_rows, mutate
 
 @pytest.mark.parametrize(
     "content,reason",
-    [(b"", "empty"), (b"not json", "not valid JSON"), (b'{"a": 1}', "not an authmon export"), (b"\xff\xfe", "UTF-8")],
+    [
+        (b"", "empty"),
+        (b"not json", "Only JSON exports"),
+        (b"Action,Target,Actor\r\nupdate User,x,y\r\n", "a CSV export cannot be restored"),
+        (b"{not json", "not valid JSON"),
+        (b'{"a": 1}', "not an authmon export"),
+        (b"\xff\xfe", "UTF-8"),
+    ],
 )
 def test_restore_view_refuses_bad_files(client, tenant_a, content, reason):
     login(client, tenant_a, Role.SUPER_ADMIN)

@@ -173,3 +173,11 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_console_has_an_icon_and_favicon_ico_is_not_a_404(client, tenant_admin):
+    assert client.get("/favicon.ico").status_code == 301, "browsers ask for it before anyone signs in"
+    client.force_login(tenant_admin)
+    assert 'rel="icon"' in client.get("/").content.decode()
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("authmon/favicon.svg")

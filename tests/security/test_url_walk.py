@@ -196,6 +196,7 @@ def _b_person(world: World) -> str:
 NAMED: dict[str, Callable[[World], list[Call]]] = {
     "home": lambda w: [Call("GET", reverse("home"))],
     "login": lambda w: [Call("GET", reverse("login"))],
+    "favicon": lambda w: [Call("GET", reverse("favicon"))],
     "logout": lambda w: [Call("POST", reverse("logout"))],  # run last: it ends the session
     "tenant_switch": lambda w: [Call("POST", reverse("tenant_switch"), {"tenant": w.b.slug, "next": "/"})],
     "retention": lambda w: [Call("GET", reverse("retention"))],
