@@ -122,8 +122,12 @@ def user_view(request: HttpRequest, user: str) -> HttpResponse:
         "emails": emails,
         "webhook": webhook_for(active_tenant_for(viewer)) if can_revoke else None,
     }
+    # A name no record of this tenant mentions gets "no records", not the compromise playbook and a red button.
+    context["unknown"] = not (
+        aliases or context["recent_events"] or sessions or grants or context["changes"] or context["timeline"]
+    )
     confirm = request.GET.get("confirm", "")
-    if can_revoke and confirm in ("all", "sessions", "grants"):
+    if can_revoke and not context["unknown"] and confirm in ("all", "sessions", "grants"):
         active_sessions, active_grants = user_active_access(names=names, viewer=viewer)
         context["confirm_scope"] = confirm
         context["to_revoke"] = {

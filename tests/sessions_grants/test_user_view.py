@@ -137,3 +137,22 @@ def test_client_view_still_works(client, tenant_a, history):
     response = client.get(reverse("client_view", args=[history["session"].client_id]))
     assert response.status_code == 200
     assert response.context["counts"]["active_sessions"] == 1
+
+
+def test_an_unknown_user_gets_no_records_not_the_playbook(client, tenant_a, history):
+    login(client, tenant_a, Role.TENANT_ADMIN)
+    page = client.get(reverse("user_view", args=["nobody@nowhere.example"]), {"confirm": "all"}).content.decode()
+    assert 'id="no-records"' in page
+    assert 'id="contain-account"' not in page and 'id="compromise-checklist"' not in page
+    assert 'id="confirm-revoke-all"' not in page
+    known = client.get(reverse("user_view", args=[EMAIL])).content.decode()
+    assert 'id="contain-account"' in known and 'id="no-records"' not in known
+
+
+@pytest.mark.parametrize(
+    "search,offered", [("billing portal", False), (EMAIL, True), ("123", True), ("auth ui", False)]
+)
+def test_revoke_all_of_this_user_is_offered_only_for_a_user(client, tenant_a, history, search, offered):
+    login(client, tenant_a, Role.TENANT_ADMIN)
+    page = client.get(registry.get("sessions").list_url, {"search": search, "preset": "all"}).content.decode()
+    assert ('id="revoke-all-for-user"' in page) is offered
