@@ -63,11 +63,15 @@ class JobLog(TenantOwned):
 EXPECTED_MINUTES = {"trim": 60, "email": 30, "import": 60, "export": 60, "archive": 120, "sync": 60, "cleanup": 30}
 
 
+def expected_minutes(job: JobLog) -> int:
+    """How long a run of this job's type should take at most (minutes)."""
+    return int(getattr(settings, "AUTHMON_JOB_EXPECTED_MINUTES", EXPECTED_MINUTES).get(job.job_type, 60))
+
+
 def is_overdue(job: JobLog, *, now: dt.datetime | None = None) -> bool:
     """Whether a running job has been running longer than its type's expected duration."""
-    expected = getattr(settings, "AUTHMON_JOB_EXPECTED_MINUTES", EXPECTED_MINUTES).get(job.job_type, 60)
     return job.latest_status == JobStatus.RUNNING and (now or timezone.now()) - job.created_at > dt.timedelta(
-        minutes=expected
+        minutes=expected_minutes(job)
     )
 
 

@@ -23,3 +23,16 @@ def job_retryable(record: Any) -> bool:
     from jobs.services import RETRYABLE_TYPES
 
     return record.latest_status == "failed" and record.job_type in RETRYABLE_TYPES and record.console_run is not None
+
+
+@register.simple_tag
+def job_overdue(record: Any) -> dict[str, Any] | None:
+    """For a run that is running longer than its type should: how long, what to expect, when it last showed life."""
+    from django.utils import timezone
+
+    from jobs.models import expected_minutes, is_overdue
+
+    now = timezone.now()
+    if not is_overdue(record, now=now):
+        return None
+    return {"expected": expected_minutes(record), "heartbeat": record.updated_at, "console": record.console_run}

@@ -87,3 +87,17 @@ def test_job_logs_flag_overdue_running_jobs(client, tenant_a):
     login(client, tenant_a, Role.AUDITOR)
     body = client.get(jobs.list_url).content.decode()
     assert body.count(">overdue</span>") == 1
+
+
+def test_a_stuck_job_says_so_on_its_page_with_its_last_heartbeat_and_what_to_do(client, tenant_a, tenant_admin):
+    from django.urls import reverse
+
+    stuck = job_create(tenant=tenant_a, job_name="events export", job_type="export")
+    long_ago = timezone.now() - dt.timedelta(hours=5)
+    JobLog.objects.filter(pk=stuck.pk).update(latest_status="running", created_at=long_ago, updated_at=long_ago)
+    fresh = job_create(tenant=tenant_a, job_name="events export", job_type="export")
+    JobLog.objects.filter(pk=fresh.pk).update(latest_status="running")
+    client.force_login(tenant_admin)
+    page = client.get(reverse("jobs:joblog_detail", args=[stuck.pk])).content.decode()
+    assert 'id="job-overdue"' in page and "Last sign of life" in page and "watchdog" in page
+    assert 'id="job-overdue"' not in client.get(reverse("jobs:joblog_detail", args=[fresh.pk])).content.decode()
