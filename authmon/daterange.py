@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.utils.dateparse import parse_date, parse_datetime
 
 PRESETS: dict[str, str] = {
+    "last24h": "Last 24 hours",
     "today": "Today",
     "yesterday": "Yesterday",
     "last7": "Last 7 days",
@@ -53,6 +54,8 @@ def preset_range(preset: str, *, now: dt.datetime, tz: ZoneInfo) -> DateRange:
         return DateRange(_midnight(today, tz), None, label, preset)
     if preset == "yesterday":
         return DateRange(_midnight(today - dt.timedelta(days=1), tz), _midnight(today, tz), label, preset)
+    if preset == "last24h":
+        return DateRange(now - dt.timedelta(hours=24), None, label, preset)
     if preset == "last7":
         return DateRange(now - dt.timedelta(days=7), None, label, preset)
     if preset == "last30":

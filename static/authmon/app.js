@@ -31,10 +31,26 @@
   });
 
   // ---- Forms -------------------------------------------------------------------------------------------------
+  // A choice made with the mouse applies at once. With the keyboard, the arrow keys only move through the options
+  // (a change on each press would leave at the first step: a keyboard trap); Enter applies the choice.
+  let keyedSelect = null;
+  document.addEventListener("keydown", function (event) {
+    const select = event.target.closest && event.target.closest("select.auto-submit");
+    if (!select) return;
+    if (event.key === "Enter" && select.form) {
+      event.preventDefault();
+      select.form.submit();
+    } else if (event.key !== "Tab") {
+      keyedSelect = select;
+    }
+  }, true);
   document.addEventListener("change", function (event) {
     const select = event.target.closest("select.auto-submit");
-    if (select && select.form) select.form.submit();
+    if (!select || !select.form) return;
+    if (keyedSelect === select) return;  // moved with the keyboard: wait for Enter
+    select.form.submit();
   });
+  document.addEventListener("mousedown", function () { keyedSelect = null; }, true);
 
   // A preset and custom dates exclude each other and the server prefers the dates, so keep the form honest.
   // Capture phase: this runs before htmx, which sends the form as soon as the preset changes.

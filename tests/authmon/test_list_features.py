@@ -186,3 +186,16 @@ def test_lean_rows_are_django_tables2s_rows(tenant_a, kind_name, hide_first):
     expected = TABLES2_ROWS.render(Context({"table": table})).strip()
     assert str(table.body_html()) == expected
     assert expected.count("<tr ") == 3
+
+
+def test_home_counters_open_lists_of_the_same_24_hours(client, tenant_a):
+    """Home counts the last 24 hours; its cards used to open 7-day lists that showed more rows than the count."""
+    events = registry.get("events")
+    sample_record(events, tenant_a, "zqrecentq", when=timezone.now() - dt.timedelta(hours=2))
+    sample_record(events, tenant_a, "zqolderq", when=timezone.now() - dt.timedelta(days=3))
+    login(client, tenant_a, Role.AUDITOR)
+    home = client.get("/").content.decode()
+    href = re.search(r'home-card" href="(/monitoring/events/[^"]*)"', home).group(1).replace("&amp;", "&")
+    assert "preset=last24h" in href
+    page = client.get(href).content.decode()
+    assert "zqrecentq" in page and "zqolderq" not in page

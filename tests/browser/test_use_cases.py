@@ -284,3 +284,21 @@ def test_super_admin_switches_tenant(console) -> None:
     expect(page.get_by_role("heading", name="Event Logs")).to_be_visible()  # back on the same page
     emails = {e.strip() for e in cells(page, "Email").all_inner_texts()} - {"—"}
     assert emails and not any(e.endswith("@example.org") for e in emails), emails
+
+
+def test_the_tenant_selector_is_no_keyboard_trap(console) -> None:
+    """ArrowDown moves through the tenants without switching at once; Enter switches."""
+    page = console.page("switcher", fresh=True)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Acme Corp")
+    page.focus("#tenant-select")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Acme Corp")
+    assert page.evaluate("document.activeElement.id") == "tenant-select", "focus stays on the selector"
+    chosen = page.eval_on_selector("#tenant-select", "s => s.value")
+    assert chosen != "acme", "the arrow moved the choice (a closed select does in Chromium on Linux)"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text("Acme Corp")
+    expect(page.locator("#tenant-select")).to_have_value(chosen)
+    page.select_option("#tenant-select", "acme")
+    expect(page.locator("#tenant-select")).to_have_value("acme")
