@@ -27,7 +27,7 @@
             borderColor: set.color,
             backgroundColor: line ? set.color : set.color + "b3",
             borderWidth: line ? 2 : 0,
-            cubicInterpolationMode: "monotone",
+            tension: 0,  // straight from one bucket's count to the next: a curve would show counts nobody measured
             pointRadius: spec.labels.length > 60 ? 0 : 2
           };
         })

@@ -302,3 +302,16 @@ def test_the_tenant_selector_is_no_keyboard_trap(console) -> None:
     expect(page.locator("#tenant-select")).to_have_value(chosen)
     page.select_option("#tenant-select", "acme")
     expect(page.locator("#tenant-select")).to_have_value("acme")
+
+
+def test_insights_line_charts_draw_straight_lines_between_measured_buckets(console) -> None:
+    page = console.page("tenant_admin")
+    page.goto("/monitoring/insights/?preset=last30")
+    page.wait_for_selector(".chart-canvas canvas")
+    modes = page.evaluate(
+        """() => [...document.querySelectorAll('.chart-canvas canvas')].map(c => window.Chart.getChart(c))
+             .filter(chart => chart && chart.config.type === 'line')
+             .flatMap(chart => chart.data.datasets.map(d => [d.tension ?? null, d.cubicInterpolationMode ?? null]))"""
+    )
+    assert modes, "the insights page draws at least one line chart"
+    assert all(tension == 0 and mode != "monotone" for tension, mode in modes), modes
