@@ -177,6 +177,9 @@ class DetectionSpec:
     description: str
     params: tuple[Param, ...]
     run: Callable[[Scope], list[Finding]]
+    # Detections whose finding about the same subject, at an overlapping time, already reports what this one would:
+    # the same attack seen by two detections is reported once, by the more specific one.
+    reported_by: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -202,13 +205,25 @@ _REGISTRY: dict[str, DetectionSpec] = {}
 
 
 def detection(
-    name: Detection, *, severity: Severity, kind: str, description: str, params: tuple[Param, ...]
+    name: Detection,
+    *,
+    severity: Severity,
+    kind: str,
+    description: str,
+    params: tuple[Param, ...],
+    reported_by: tuple[Detection, ...] = (),
 ) -> Callable[[Callable[[Scope], list[Finding]]], Callable[[Scope], list[Finding]]]:
     """Register a detection function under ``name``."""
 
     def register(run: Callable[[Scope], list[Finding]]) -> Callable[[Scope], list[Finding]]:
         _REGISTRY[name] = DetectionSpec(
-            name=str(name), severity=str(severity), kind=kind, description=description, params=params, run=run
+            name=str(name),
+            severity=str(severity),
+            kind=kind,
+            description=description,
+            params=params,
+            run=run,
+            reported_by=tuple(str(other) for other in reported_by),
         )
         return run
 
@@ -464,6 +479,7 @@ def brute_force(scope: Scope) -> list[Finding]:
     severity=Severity.HIGH,
     kind="events",
     description="Many failed logins from one IP address against several accounts (password spraying).",
+    reported_by=(Detection.CREDENTIAL_STUFFING,),  # one IP failing for very many accounts is reported as that
     params=(
         Param("failures", "Failed logins, at least", 20, 2),
         Param("accounts", "Accounts, at least", 3, 2),

@@ -108,8 +108,37 @@ def findings_evaluate(
             result.findings = spec.run(Scope(tenant=tenant, start=start, end=end, params=thresholds, detection=spec))
             result.seconds = time.perf_counter() - began
         results.append(result)
+    _findings_reported_once(results)
     results.sort(key=lambda r: (SEVERITY_ORDER[Severity(r.spec.severity)], not r.findings))
     return results
+
+
+def _findings_reported_once(results: list[DetectionResult]) -> None:
+    """Drop a finding that a more specific detection already reports (``DetectionSpec.reported_by``): same subject,
+    overlapping time. The finding that stays says which other detection the same rows also match."""
+    by_name = {r.spec.name: r for r in results}
+    for result in results:
+        for other_name in result.spec.reported_by:
+            other = by_name.get(other_name)
+            if other is None or not other.findings:
+                continue
+            kept = []
+            for finding in result.findings:
+                same = next(
+                    (
+                        f
+                        for f in other.findings
+                        if f.key == finding.key
+                        and f.first_seen <= finding.last_seen
+                        and finding.first_seen <= f.last_seen
+                    ),
+                    None,
+                )
+                if same is None:
+                    kept.append(finding)
+                else:
+                    same.facts.setdefault("also_matches", []).append(result.spec.label)
+            result.findings = kept
 
 
 def detection_settings_update(

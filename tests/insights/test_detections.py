@@ -415,3 +415,41 @@ def test_fingerprint_is_stable_across_periods(tenant_a):
     assert first.fingerprint == second.fingerprint
     failures(tenant_a, 12, start=at(60), email="else@example.com")
     assert {f.fingerprint for f in run(tenant_a, Detection.BRUTE_FORCE)} != {first.fingerprint}
+
+
+def test_one_attack_is_reported_once_not_as_stuffing_and_spraying(tenant_a):
+    """22 accounts failing from one IP within minutes match both detections; the page reports the attack once."""
+    for n in range(22):
+        event(
+            tenant_a,
+            "login_failed",
+            at(40) + dt.timedelta(seconds=60 * n),
+            email=f"leaked{n}@example.com",
+            ip_address="203.0.113.66",
+        )
+    assert run(tenant_a, Detection.DISTRIBUTED_ATTACK), "alone, the spraying detection does see it"
+    results = {r.spec.name: r for r in findings_evaluate(tenant=tenant_a, start=at(120), now=NOW)}
+    [stuffing] = results[Detection.CREDENTIAL_STUFFING].findings
+    assert results[Detection.DISTRIBUTED_ATTACK].findings == []
+    assert stuffing.facts["also_matches"] == [Detection.DISTRIBUTED_ATTACK.label]
+
+
+def test_spraying_from_another_ip_is_still_reported(tenant_a):
+    for n in range(22):
+        event(
+            tenant_a,
+            "login_failed",
+            at(40) + dt.timedelta(seconds=60 * n),
+            email=f"l{n}@x.example",
+            ip_address="203.0.113.66",
+        )
+    for n in range(25):
+        event(
+            tenant_a,
+            "login_failed",
+            at(30) + dt.timedelta(seconds=30 * n),
+            email=f"s{n % 4}@x.example",
+            ip_address="198.51.100.9",
+        )
+    results = {r.spec.name: r for r in findings_evaluate(tenant=tenant_a, start=at(120), now=NOW)}
+    assert [f.key for f in results[Detection.DISTRIBUTED_ATTACK].findings] == [{"ip_address": "198.51.100.9"}]
