@@ -18,6 +18,7 @@ from authmon import registry
 from authmon.daterange import DEFAULT_PRESET, PRESETS, DateRange, DateRangeError, custom_range, preset_range
 from authmon.registry import LogKind
 from authmon.tenancy import active_tenant_for
+from nlq import time_fields
 
 # URL parameters the list understands besides the filterset's own.
 RESERVED_PARAMS = ("q", "search", "preset", "start", "end", "sort", "cursor", "format", "limit")
@@ -102,6 +103,14 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
     chips: list[Chip] = []
 
     question = params.get("q", "").strip()
+    interpretation = question_error = None
+    if question:
+        from nlq import NLQError, interpret
+
+        try:
+            interpretation = interpret(question[: MAX_QUESTION + 1], kind.field_map, now=now, tz=tz)
+        except NLQError as exc:
+            question_error = exc
     # A question may carry its own time phrase; the 7-day default applies only to plain browsing.
     default_preset = "all" if question else DEFAULT_PRESET
     preset = params.get("preset", "").strip()
@@ -114,18 +123,21 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
             date_range = preset_range(preset, now=now, tz=tz)
     except DateRangeError as exc:
         errors.append(f"{exc} Showing {date_range.label.lower()} instead.")
+    time_label = kind.model._meta.get_field(kind.time_field).verbose_name
+    if date_range.is_bounded and interpretation is not None and kind.time_field in time_fields(interpretation.node):
+        # "failed logins yesterday" with the Today preset would silently find nothing: the question's time wins.
+        chips.append(
+            Chip(
+                f"{time_label}: from the question ({date_range.label} not applied)", ("preset", "start", "end"), "range"
+            )
+        )
+        date_range = preset_range("all", now=now, tz=tz)
     if date_range.start is not None:
         qs = qs.filter(**{f"{kind.time_field}__gte": date_range.start})
     if date_range.end is not None:
         qs = qs.filter(**{f"{kind.time_field}__lt": date_range.end})
     if date_range.is_bounded:
-        chips.append(
-            Chip(
-                f"{kind.model._meta.get_field(kind.time_field).verbose_name}: {date_range.label}",
-                ("preset", "start", "end"),
-                "range",
-            )
-        )
+        chips.append(Chip(f"{time_label}: {date_range.label}", ("preset", "start", "end"), "range"))
 
     search = params.get("search", "").strip()[:200]
     if search:
@@ -133,17 +145,11 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
         chips.append(_search_chip(kind, search))
 
     result = LogSearch(kind=kind, queryset=qs, date_range=date_range, chips=chips, errors=errors, question=question)
-    if question:
-        from nlq import NLQError, interpret
-
-        try:
-            interpretation = interpret(question[: MAX_QUESTION + 1], kind.field_map, now=now, tz=tz)
-        except NLQError as exc:
-            result.question_error = exc
-        else:
-            result.interpretation = interpretation
-            qs = qs.filter(interpretation.q)
-            chips.extend(Chip(c.text, ("q",), "question") for c in interpretation.chips)
+    result.question_error = question_error
+    if interpretation is not None:
+        result.interpretation = interpretation
+        qs = qs.filter(interpretation.q)
+        chips.extend(Chip(c.text, ("q",), "question") for c in interpretation.chips)
 
     data = params.copy()
     filterset = kind.filterset(data=data, queryset=qs)

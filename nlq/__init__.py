@@ -24,7 +24,7 @@ from nlq.fields import (
     created_synonyms,
 )
 from nlq.interpret import MAX_LENGTH, Interpretation, interpret
-from nlq.ir import Op
+from nlq.ir import Op, time_fields
 
 __all__ = [
     "JSON_TEXT_LOOKUP",
@@ -43,4 +43,5 @@ __all__ = [
     "Shorthand",
     "created_synonyms",
     "interpret",
+    "time_fields",
 ]

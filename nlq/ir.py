@@ -210,3 +210,13 @@ def depth(node: Node) -> int:
     if isinstance(node, Not):
         return 1 + depth(node.child)
     return 1
+
+
+def time_fields(node: Node | None) -> frozenset[str]:
+    """The time fields that the conditions of ``node`` name, wherever they stand in it."""
+    if node is None or isinstance(node, Condition):
+        return frozenset()
+    if isinstance(node, TimeCondition):
+        return frozenset({node.field})
+    children = (node.child,) if isinstance(node, Not) else node.children
+    return frozenset().union(*(time_fields(child) for child in children))

@@ -199,3 +199,16 @@ def test_home_counters_open_lists_of_the_same_24_hours(client, tenant_a):
     assert "preset=last24h" in href
     page = client.get(href).content.decode()
     assert "zqrecentq" in page and "zqolderq" not in page
+
+
+def test_a_time_in_the_question_wins_over_the_preset_and_says_so(client, tenant_a):
+    """'failed logins yesterday' with the Today preset used to find nothing, silently."""
+    events = registry.get("events")
+    yesterday = timezone.now().astimezone(tenant_a.tz) - dt.timedelta(days=1)
+    sample_record(events, tenant_a, "zqyesterdayq", when=yesterday, event_type="login_failed")
+    login(client, tenant_a, Role.AUDITOR)
+    page = client.get(events.list_url, {"q": "failed logins yesterday", "preset": "today"}).content.decode()
+    assert "zqyesterdayq" in page
+    assert "from the question (Today not applied)" in page
+    plain = client.get(events.list_url, {"q": "failed logins", "preset": "today"}).content.decode()
+    assert "zqyesterdayq" not in plain, "a question without a time keeps the page's range"
