@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.utils.dateparse import parse_datetime
 
 if TYPE_CHECKING:
@@ -377,26 +377,44 @@ def chain_purge(queryset: models.QuerySet[Any]) -> int:
     chain keeps verifying; the number returned is what was deleted.
     """
     from audit.models import AuditLog
+    from authmon.tenancy import tenant_scope
 
     deleted = 0
     tenant_ids = sorted(set(queryset.values_list("tenant_id", flat=True)))
     for tenant_id in tenant_ids:
-        head = head_lock(tenant_id)
-        selected = queryset.filter(tenant_id=tenant_id)
-        kept = (
-            AuditLog.objects.filter(tenant_id=tenant_id, seq__gt=head.anchor_seq)
-            .exclude(pk__in=selected.values("pk"))
-            .order_by("seq")
-            .values_list("seq", flat=True)
-            .first()
-        )
-        bound = head.last_seq if kept is None else kept - 1
-        if bound > head.anchor_seq:
-            _anchor_set(head, bound)
-        pks = list(selected.filter(seq__lte=bound).values_list("pk", flat=True))
-        for start in range(0, len(pks), 5_000):
-            deleted += AuditLog.objects.filter(pk__in=pks[start : start + 5_000])._raw_delete(queryset.db)
+        with tenant_scope(tenant_id, using=queryset.db):
+            head = head_lock(tenant_id)
+            selected = queryset.filter(tenant_id=tenant_id)
+            kept = (
+                AuditLog.objects.filter(tenant_id=tenant_id, seq__gt=head.anchor_seq)
+                .exclude(pk__in=selected.values("pk"))
+                .order_by("seq")
+                .values_list("seq", flat=True)
+                .first()
+            )
+            bound = head.last_seq if kept is None else kept - 1
+            if bound > head.anchor_seq:
+                _anchor_set(head, bound)
+            pks = list(selected.filter(seq__lte=bound).values_list("pk", flat=True))
+            for start in range(0, len(pks), 5_000):
+                deleted += _records_delete(tenant_id, pks[start : start + 5_000], queryset.db)
     return deleted
+
+
+def _records_delete(tenant_id: int, pks: list[int], db: str) -> int:
+    """Delete audit records ``pks`` of ``tenant_id``, whose positions the anchor has passed.
+
+    On PostgreSQL only ``authmon_audit_purge`` may (authmon.dbroles): it runs as the maintenance role and removes
+    nothing the signed anchor has not passed, whatever it is asked.
+    """
+    from audit.models import AuditLog
+
+    connection = connections[db]
+    if connection.vendor != "postgresql":
+        return AuditLog.objects.filter(pk__in=pks)._raw_delete(db)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT authmon_audit_purge(%s, %s)", [tenant_id, pks])
+        return int(cursor.fetchone()[0])
 
 
 def chain_anchor_move(*, tenant_id: int, seq: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections, models, router, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 
 from audit import chain
@@ -36,9 +36,6 @@ class ResourceType(models.TextChoices):
     TENANT_SETTINGS = "TenantSettings"
     SECRET = "Secret"  # noqa: S105
     CERTIFICATE = "Certificate"
-
-
-PURGE_SETTING = "authmon.audit_purge"  # the PostgreSQL trigger lets deletions through only while this is "on"
 
 
 class AuditLogQuerySet(TenantQuerySet):
@@ -74,20 +71,11 @@ class AuditLogQuerySet(TenantQuerySet):
         """Delete the selected records for the retention job; the one sanctioned removal path.
 
         Moves each tenant's chain anchor past what is deleted (see :func:`audit.chain.chain_purge`: only a prefix
-        of a chain can go) and, on PostgreSQL, switches the immutability trigger's guard off for these deletions
-        only.
+        of a chain can go). On PostgreSQL the rows go through ``authmon_audit_purge``, the one function allowed to
+        delete audit records (authmon migration 0003), which removes only what the anchor has passed.
         """
-        connection = connections[self.db]
         with transaction.atomic(using=self.db):
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config(%s, 'on', true)", [PURGE_SETTING])
-            try:
-                return chain.chain_purge(self)
-            finally:
-                if connection.vendor == "postgresql" and not connection.needs_rollback:
-                    with connection.cursor() as cursor:
-                        cursor.execute("SELECT set_config(%s, 'off', true)", [PURGE_SETTING])
+            return chain.chain_purge(self)
 
 
 class AuditLog(TenantOwned):

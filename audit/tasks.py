@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.checkpoints import EMPTY, REFUSED, UNCHANGED, WRITTEN, CheckpointResult, checkpoint_orphans, checkpoint_write
 from authmon.models import Tenant
 from authmon.tasks import job_task, system_tenant
+from authmon.tenancy import tenant_scope
 from jobs.models import JobLog, JobStatus
 from jobs.runner import JobContext, job_create, job_enqueue
 
@@ -47,10 +48,11 @@ def checkpoints_run_task(context: JobContext) -> str:
     tenants = list(Tenant.objects.order_by("pk"))
     outcomes: Counter[str] = Counter()
     for done, tenant in enumerate(tenants, 1):
-        result = checkpoint_write(tenant, actor="authmon")
-        outcomes[result.outcome] += 1
-        if result.outcome == REFUSED:
-            _refusal_record(tenant, result)
+        with tenant_scope(tenant.pk):
+            result = checkpoint_write(tenant, actor="authmon")
+            outcomes[result.outcome] += 1
+            if result.outcome == REFUSED:
+                _refusal_record(tenant, result)
         context.progress(done, len(tenants), f"Checked {done:,} of {len(tenants):,} tenants")
     gone = len(checkpoint_orphans({t.pk for t in tenants}))
     context.job.details = {

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from audit.chain import chain_verify
 from audit.services import audit_record
-from authmon import registry
+from authmon import dbroles, registry
 from authmon.permissions import Perm, has_perm
 from authmon.tenancy import active_tenant_for
 
@@ -21,7 +21,8 @@ def chain_verify_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     tenant = active_tenant_for(request.user)
     kind = registry.get("audit")
-    context = {"kind": kind, "tenant": tenant, "report": None}
+    defended, defences = dbroles.defences_state()
+    context = {"kind": kind, "tenant": tenant, "report": None, "defended": defended, "defences": defences}
     if request.method == "POST":
         report = chain_verify(tenant=tenant)
         audit_record(

@@ -12,6 +12,7 @@ from ninja.security import HttpBearer
 
 from authmon.models import ApiToken
 from authmon.security.ratelimit import api_rate_check
+from authmon.tenancy import db_tenant_set
 
 FAILURE_ATTR = "_authmon_auth_failure"
 
@@ -43,6 +44,11 @@ class ApiTokenAuth(HttpBearer):
         return None
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        """The token, and from here on the database shows only its tenant's rows (the API's one place for it)."""
+        tenant_id = ApiToken.objects.tenant_of(token)
+        if tenant_id is None:
+            return None
+        db_tenant_set(tenant_id)
         found = ApiToken.objects.authenticate(token)
         if found is not None:
             api_rate_check(token_id=found.pk)  # 429 with Retry-After over the per-token limit

@@ -548,12 +548,25 @@ def _copy(kind: LogKind, tenant: Tenant, fields: list[models.Field[Any, Any]], f
 
     COPY fires the same triggers as INSERT (the partitioned tables' external_id key table), so a key that a
     concurrent batch committed first fails here with the same unique violation, raised as Django's IntegrityError.
+    Where row-level security applies (the app role, authmon.dbroles), PostgreSQL refuses COPY into the table: the
+    rows are copied into a temporary table of this transaction and inserted from there in one statement, which the
+    tenant policy checks like any INSERT.
     """
     model = _model(kind)
     connection = connections[db]
     tenant_field = model._meta.get_field("tenant")
     quote = connection.ops.quote_name
-    statement = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT row_security_active(%s::regclass)", [model._meta.db_table])
+        staged = cursor.fetchone()[0]
+        if staged:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE authmon_ingest_stage (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
+    target = "authmon_ingest_stage" if staged else table
+    statement = f"COPY {target} ({columns}) FROM STDIN"
     names = [f.name for f in fields]
     inputs = {f.name for f in input_fields(kind)}
     defaults = [(i, f) for i, f in enumerate(fields) if f is not tenant_field and f.name not in inputs]
@@ -569,6 +582,10 @@ def _copy(kind: LogKind, tenant: Tenant, fields: list[models.Field[Any, Any]], f
             for i, prepare in preparers:
                 row[i] = prepare(row[i])
             copy.write_row(row)
+    if staged:
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM authmon_ingest_stage")  # noqa: S608
+            cursor.execute("DROP TABLE authmon_ingest_stage")
 
 
 def _store(kind: LogKind, tenant: Tenant, records: list[_Record]) -> IngestResult:

@@ -12,7 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.utils import timezone as dj_timezone
 
 if TYPE_CHECKING:
@@ -115,7 +115,25 @@ class ApiScope(models.TextChoices):
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def tenant_of(self, raw: str) -> int | None:
+        """The tenant of the live token ``raw``, found before any tenant is known.
+
+        On PostgreSQL the token table shows the app role only its current tenant's rows, so this asks the
+        ``authmon_api_token_tenant`` function (authmon migration 0003), which answers for one digest and nothing
+        else; elsewhere it is an ordinary query.
+        """
+        if not raw or len(raw) > 200:
+            return None
+        digest = ApiToken.hash(raw)
+        connection = connections[self.db]
+        if connection.vendor != "postgresql":
+            return self.filter(digest=digest, revoked_at__isnull=True).values_list("tenant_id", flat=True).first()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT authmon_api_token_tenant(%s)", [digest])
+            return cursor.fetchone()[0]
+
     def authenticate(self, raw: str) -> ApiToken | None:
+        """The live token ``raw``, of the database's current tenant (``tenant_of`` tells which to set)."""
         if not raw or len(raw) > 200:
             return None
         token = self.select_related("tenant").filter(digest=ApiToken.hash(raw), revoked_at__isnull=True).first()

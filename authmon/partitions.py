@@ -42,7 +42,6 @@ KEY_COLUMNS = ("tenant_id", "external_id")
 # Key tables by name suffix and key columns: the external_id key of every partitioned kind, and the audit chain's
 # (tenant, seq) position, which is unique per tenant whatever the record's time (see docs/scaling.md section 8).
 KEY_TABLES = {"ingest_key": KEY_COLUMNS, "chain_key": ("tenant_id", "seq")}
-MOVE_SETTING = "authmon.audit_purge"  # the audit immutability trigger lets a DELETE through only while this is on
 
 
 # ------------------------------------------------------------------------------------------------------ naming
@@ -179,22 +178,20 @@ def _month_create(cursor: Any, table: str, column: str, month: dt.datetime) -> t
     EXCLUSIVE lock on the parent, so reads and ingest carry on (CREATE TABLE ... PARTITION OF would block them).
     PostgreSQL refuses a partition whose range has rows in the default partition, so those move first; they move
     between partitions directly, and the parent's triggers (the external_id and chain keys) rightly do not fire. The
-    audit log's immutability trigger, cloned to the default partition, lets the move's DELETE through only with
-    ``authmon.audit_purge`` on (for this transaction; a custom setting that is inert for the other tables), and the
-    parent's BEFORE TRUNCATE guards, which PostgreSQL does not clone, are added to the new partition.
+    audit log's immutability trigger, cloned to the default partition, lets the move's DELETE through because the
+    tables' owner runs it (partition upkeep is the owner's work, authmon.dbroles), and the parent's BEFORE TRUNCATE
+    guards, which PostgreSQL does not clone, are added to the new partition.
     """
     name, default = partition_name(table, month), default_partition_name(table)
     bounds = f"FROM ({_literal(month)}) TO ({_literal(month_add(month, 1))})"
     in_range = f"{_q(column)} >= {_literal(month)} AND {_q(column)} < {_literal(month_add(month, 1))}"
     columns = ", ".join(_q(c) for c in _columns(cursor, table))
     cursor.execute(f"CREATE TABLE {_q(name)} (LIKE {_q(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-    cursor.execute("SELECT set_config(%s, 'on', true)", [MOVE_SETTING])
     cursor.execute(
         f"WITH moved AS (DELETE FROM {_q(default)} WHERE {in_range} RETURNING {columns}) "
         f"INSERT INTO {_q(name)} ({columns}) SELECT {columns} FROM moved"
     )
     moved = cursor.rowcount
-    cursor.execute("SELECT set_config(%s, 'off', true)", [MOVE_SETTING])
     cursor.execute(f"ALTER TABLE {_q(table)} ATTACH PARTITION {_q(name)} FOR VALUES {bounds}")
     truncate_guards_copy(cursor, table, [name])
     _index_names_align(cursor, table, name)

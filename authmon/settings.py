@@ -160,6 +160,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# The runs that change the schema (monthly partitions, dropping trimmed months) go to their own queue, consumed by a
+# worker that connects as the owner (`celery -A authmon worker -Q maintenance`); every other run is done by workers
+# connected as the app role (DESIGN section 4; docs/scaling.md "Database roles").
+MAINTENANCE_QUEUE = "maintenance"
+CELERY_TASK_ROUTES = {
+    "authmon.tasks.trim_run_task": {"queue": MAINTENANCE_QUEUE},
+    "authmon.tasks.partitions_ensure_run_task": {"queue": MAINTENANCE_QUEUE},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

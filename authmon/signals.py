@@ -9,7 +9,9 @@ from django.dispatch import receiver
 @receiver(user_logged_in)
 def audit_console_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     from audit.services import audit_record
+    from authmon.tenancy import db_tenant_set
 
+    db_tenant_set(user.tenant_id)  # signed in now: the request's database tenant is the user's own
     audit_record(
         tenant=user.tenant,
         actor=user.email,

@@ -14,8 +14,9 @@ from authmon import exports, filestore, maintenance, partitions, registry
 from authmon.models import Tenant, User
 from authmon.permissions import Perm, has_perm
 from authmon.restore import archive_restore
+from authmon.tenancy import tenant_scope
 from jobs.models import JobLog, JobRun, JobStatus
-from jobs.runner import JobContext, job_create, job_enqueue, job_run
+from jobs.runner import JobContext, job_create, job_enqueue, job_for_task, job_run
 from jobs.services import RETRYABLE_TYPES, run_file_record
 from notifications.services import notification_send
 
@@ -23,17 +24,19 @@ from notifications.services import notification_send
 def job_task(name: str) -> Callable[[Callable[..., str]], Any]:
     """Turn ``work(context, *args) -> summary`` into a Celery task that runs it as the job record ``job_pk``.
 
-    A redelivered task (``acks_late`` after a worker died) finds its job no longer pending and does nothing; the
-    watchdog has the final word on such runs. Only job records authmon created (with a :class:`JobRun`) are run.
+    The run sees only the rows of the job's tenant (:func:`authmon.tenancy.tenant_scope`, the one place jobs set
+    it). A redelivered task (``acks_late`` after a worker died) finds its job no longer pending and does nothing;
+    the watchdog has the final word on such runs. Only job records authmon created (with a :class:`JobRun`) run.
     """
 
     def decorate(work: Callable[..., str]) -> Any:
         @shared_task(name=name, acks_late=True)
-        def task(job_pk: int, *args: Any) -> str | None:
-            job = JobLog.objects.filter(pk=job_pk).first()
-            if job is None or job.latest_status != JobStatus.PENDING or job.console_run is None:
-                return None
-            return job_run(job, lambda context: work(context, *args)).latest_status
+        def task(tenant_id: int, job_pk: int, *args: Any) -> str | None:
+            with tenant_scope(tenant_id):
+                job = job_for_task(tenant_id, job_pk)
+                if job is None:
+                    return None
+                return job_run(job, lambda context: work(context, *args)).latest_status
 
         task.__doc__ = work.__doc__
         return task

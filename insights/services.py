@@ -26,6 +26,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from authmon.models import Tenant
 from authmon.security import outbound
+from authmon.tenancy import tenant_scope
 from insights import detections as catalog
 from insights.detections import DetectionSpec, Finding, Scope
 from insights.models import (
@@ -393,10 +394,11 @@ def alerts_evaluation_queue(*, tenant: Tenant, requested_by: str = "schedule") -
 
 def alerts_evaluation_queue_all() -> int:
     """Queue an evaluation for every tenant with at least one enabled alert rule; returns how many were queued."""
-    tenant_ids = AlertRule.objects.filter(enabled=True).values("tenant_id").distinct()
     queued = 0
-    for tenant in Tenant.objects.filter(pk__in=tenant_ids):
-        queued += alerts_evaluation_queue(tenant=tenant) is not None
+    for tenant in Tenant.objects.order_by("pk"):
+        with tenant_scope(tenant.pk):  # each tenant's rules are visible only with that tenant set
+            if AlertRule.objects.filter(tenant=tenant, enabled=True).exists():
+                queued += alerts_evaluation_queue(tenant=tenant) is not None
     return queued
 
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from authmon.models import Tenant, User
+from authmon.tenancy import tenant_scope
 from jobs.models import JobLog, JobRun, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def job_create(
     no API can write, and are the only source a task or a retry reads its instructions from.
     """
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), tenant_scope(tenant.pk):
         job = JobLog.objects.create(
             tenant=tenant,
             job_id=uuid.uuid4().hex,
@@ -121,8 +122,26 @@ def job_run(job: JobLog, work: Callable[[JobContext], str]) -> JobLog:
 
 
 def job_enqueue(job: JobLog, task: Any, *args: Any) -> None:
-    """Queue ``task`` for ``job`` once the current transaction commits (in-process when no broker is set)."""
-    transaction.on_commit(lambda: task.apply_async(args=[job.pk, *args], task_id=job.job_id))
+    """Queue ``task`` for ``job`` once the current transaction commits (in-process when no broker is set).
+
+    The task's first two arguments are the job's tenant and primary key: a worker sets that tenant
+    (:func:`job_for_task`) before it can see the job at all.
+    """
+    transaction.on_commit(lambda: task.apply_async(args=[job.tenant_id, job.pk, *args], task_id=job.job_id))
+
+
+def job_for_task(tenant_id: int, job_pk: int) -> JobLog | None:
+    """The pending job record a task was queued for, when authmon created it; None for a redelivered message.
+
+    Call inside ``tenant_scope(tenant_id)``: the database shows the job only to its own tenant. A redelivered task
+    (``acks_late`` after a worker died) finds its job no longer pending and does nothing; the watchdog has the final
+    word on such runs. A job record authmon did not create (an ingested one, without a :class:`JobRun`) is never run,
+    whatever its details say.
+    """
+    job = JobLog.objects.filter(tenant_id=tenant_id, pk=job_pk).first()
+    if job is None or job.latest_status != JobStatus.PENDING or job.console_run is None:
+        return None
+    return job
 
 
 def stale_after() -> dt.timedelta:
@@ -134,15 +153,18 @@ def jobs_mark_stale(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - stale_after()
     count = 0
-    for job in JobLog.objects.filter(
-        latest_status=JobStatus.RUNNING, updated_at__lt=cutoff, pk__in=console_runs()
-    ).iterator():
-        job.latest_status = JobStatus.FAILED
-        job.message = (
-            f"Marked failed by the watchdog: no heartbeat since {job.updated_at.isoformat()} "
-            "(the worker probably died or was restarted)."
-        )
-        job.updated_at = now
-        job.save(update_fields=["latest_status", "message", "updated_at"])
-        count += 1
+    for tenant_id in Tenant.objects.order_by("pk").values_list("pk", flat=True):
+        with tenant_scope(tenant_id):
+            stale = JobLog.objects.filter(
+                tenant_id=tenant_id, latest_status=JobStatus.RUNNING, updated_at__lt=cutoff, pk__in=console_runs()
+            )
+            for job in stale:
+                job.latest_status = JobStatus.FAILED
+                job.message = (
+                    f"Marked failed by the watchdog: no heartbeat since {job.updated_at.isoformat()} "
+                    "(the worker probably died or was restarted)."
+                )
+                job.updated_at = now
+                job.save(update_fields=["latest_status", "message", "updated_at"])
+                count += 1
     return count

@@ -185,7 +185,9 @@ def _enqueue(job: JobLog, *, countdown: int = 0) -> None:
     from sessions_grants.tasks import revocations_deliver_task
 
     transaction.on_commit(
-        lambda: revocations_deliver_task.apply_async(args=[job.pk], task_id=job.job_id, countdown=countdown)
+        lambda: revocations_deliver_task.apply_async(
+            args=[job.tenant_id, job.pk], task_id=job.job_id, countdown=countdown
+        )
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from authmon.models import Role, Tenant, User
+from tests import dbrole
 from tests.skip_gate import pytest_make_collect_report, pytest_runtest_makereport  # noqa: F401 - the CI skip gate
 
 PASSWORD = "correct-horse-battery-staple"
@@ -77,15 +78,26 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """As the app role (tests/dbrole.py): the test run connects as the owner, which creates the test database."""
+    from django.db import connections
+
+    if dbrole.app_role():
+        dbrole.owner_settings_apply(connections["default"].settings_dict)
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Let the test database's flush TRUNCATE the audit table, which its trigger refuses elsewhere (audit 0005)."""
+    """As the app role: grant it least privilege in the test database, and run every request as it."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
+    from authmon.dbroles import grant_app_role
+
+    role = dbrole.app_role()
+    if role:
         with django_db_blocker.unblock(), connection.cursor() as cursor:
-            name = connection.ops.quote_name(connection.settings_dict["NAME"])
-            cursor.execute(f"ALTER DATABASE {name} SET authmon.allow_truncate = 'on'")
-            cursor.execute("SET authmon.allow_truncate = 'on'")
+            grant_app_role(cursor, role)
+        dbrole.requests_as_app_role(role)
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +112,76 @@ def _own_cache_namespace(settings):
 def _own_checkpoint_store(settings, tmp_path):
     """Audit chain checkpoints (audit.checkpoints) are remembered outside the database: each test has its own store."""
     settings.AUTHMON_CHECKPOINT_DIR = tmp_path / "checkpoints"
+
+
+@pytest.fixture
+def as_app_role(db):
+    """``with as_app_role(tenant) as cursor``: a cursor that runs as the app role with ``tenant`` (or none) set.
+
+    On PostgreSQL only: the role is the suite's app role, or a scratch one with the same grants (tests/dbrole.py).
+    """
+    from contextlib import contextmanager
+
+    from django.db import connection, transaction
+
+    from authmon.tenancy import db_tenant_set
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: roles and row-level security")
+    with connection.cursor() as cursor:
+        role = dbrole.app_role() or dbrole.scratch_role_ensure(cursor)
+
+    @contextmanager
+    def enter(tenant=None):
+        with transaction.atomic(), connection.cursor() as cursor:
+            db_tenant_set(getattr(tenant, "pk", tenant))
+            cursor.execute(f"SET ROLE {role}")
+            yield cursor  # on an error the savepoint's rollback undoes the role and the tenant
+            cursor.execute("RESET ROLE")
+            db_tenant_set(None)
+
+    return enter
+
+
+@pytest.fixture
+def app_role_session(db):
+    """The rest of the test runs as the app role (PostgreSQL only): list it after the fixtures that set rows up."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: roles and row-level security")
+    with connection.cursor() as cursor:
+        role = dbrole.app_role() or dbrole.scratch_role_ensure(cursor)
+        cursor.execute(f"SET ROLE {role}")
+    yield role
+    dbrole.role_reset()
+
+
+# Statements a query budget does not count: transaction control (a savepoint in tests, BEGIN/COMMIT in production,
+# which Django does not log), the tenant setting every request starts with on PostgreSQL (authmon.tenancy), and the
+# role switches of the app-role harness (tests/dbrole.py).
+NOT_PAGE_QUERIES = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "SET ROLE", "RESET ROLE")
+
+
+@pytest.fixture
+def page_queries_at_most():
+    """``with page_queries_at_most(n): client.get(...)``: fails when the page ran more than ``n`` queries of its own."""
+    from contextlib import contextmanager
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from authmon.tenancy import DB_SETTING
+
+    @contextmanager
+    def budget(limit):
+        with CaptureQueriesContext(connection) as context:
+            yield context
+        own = [
+            q["sql"]
+            for q in context.captured_queries
+            if not q["sql"].startswith(NOT_PAGE_QUERIES) and f"set_config('{DB_SETTING}'" not in q["sql"]
+        ]
+        assert len(own) <= limit, f"{len(own)} queries, more than {limit}:\n" + "\n\n".join(own)
+
+    return budget

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 
 from authmon.models import Tenant, User
 from authmon.security import throttle
+from authmon.tenancy import db_tenant_set
 
 logger = logging.getLogger("authmon.auth")
 CONSOLE_CLIENT = "authmon console"
@@ -30,9 +31,13 @@ def _ip_or_none(value: str) -> str | None:
 
 
 def console_login_event(*, tenant: Tenant, event_type: str, email: str, request: HttpRequest, **details: Any) -> None:
-    """One event of the tenant's event log about a sign-in to this console."""
+    """One event of the tenant's event log about a sign-in to this console.
+
+    A sign-in page has no tenant of its own: the database tenant of the rest of this request becomes the user's.
+    """
     from events.models import EventLog
 
+    db_tenant_set(tenant.pk)
     EventLog.objects.create(
         tenant=tenant,
         event_type=event_type,

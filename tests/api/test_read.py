@@ -340,7 +340,7 @@ def test_time_order_uses_the_kind_time_field(api_a):
     assert [r["external_id"] for r in api_a.list("audit").json()["results"]] == ["later", "earlier"]
 
 
-def test_the_public_api_description_has_no_internal_markup(client):
+def test_the_public_api_description_has_no_internal_markup(client, db):  # each request is one transaction
     """The OpenAPI description is read by people on /api/v1/docs: no Sphinx roles such as :mod:`...`."""
     description = client.get("/api/v1/openapi.json").json()["info"]["description"]
     assert ":mod:" not in description and ":func:" not in description and ":class:" not in description

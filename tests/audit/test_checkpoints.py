@@ -1,9 +1,9 @@
 """Checkpoints outside the database (issue 15): what the database alone cannot show is found against them.
 
 Each attack is done with raw SQL, as someone with database access would, after a checkpoint was written: on
-PostgreSQL with the purge switch the issue measured (``set_config('authmon.audit_purge', 'on', true)``, no
-superuser needed), on SQLite with plain statements (it has no triggers to switch off). The attacker also removes
-the database's checkpoint mark; only the checkpoint store, outside the database, remembers.
+PostgreSQL as the tables' owner (the purge switch the issue measured, ``set_config('authmon.audit_purge', 'on',
+true)``, opens nothing any more: tests/audit/test_immutability.py), on SQLite with plain statements. The attacker
+also removes the database's checkpoint mark; only the checkpoint store, outside the database, remembers.
 """
 
 from __future__ import annotations
@@ -46,10 +46,10 @@ def checkpoint_file(tenant):
 
 
 def attacker(*statements):
-    """Raw SQL in one transaction, with the purge switch on (PostgreSQL) and the database's checkpoint mark gone."""
+    """Raw SQL in one transaction as the tables' owner, the one role that can still delete audit records on
+    PostgreSQL (the app role cannot, whatever it sets: tests/audit/test_immutability.py), with the database's
+    checkpoint mark gone too."""
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT set_config('authmon.audit_purge', 'on', true)")
         if "audit_checkpointmark" in connection.introspection.table_names(cursor):
             cursor.execute("DELETE FROM audit_checkpointmark")
         for sql, params in statements:
@@ -71,7 +71,7 @@ def checkpoint(capsys, *args):
 # ------------------------------------------------------------------------------------------------- the attacks
 
 
-def test_purge_switch_deleting_the_tail_after_a_checkpoint_is_reported(tenant_a, capsys):
+def test_deleting_the_tail_after_a_checkpoint_is_reported(tenant_a, capsys):
     write(tenant_a, 5)
     checkpoint(capsys)
     attacker(("DELETE FROM audit_auditlog WHERE tenant_id = %s AND seq > 3", [tenant_a.pk]))
@@ -80,7 +80,7 @@ def test_purge_switch_deleting_the_tail_after_a_checkpoint_is_reported(tenant_a,
     assert "seq 4 to 5" in err and "missing" in err and "checkpoint #1" in err
 
 
-def test_purge_switch_deleting_every_record_after_a_checkpoint_is_reported(tenant_a, capsys):
+def test_deleting_every_record_after_a_checkpoint_is_reported(tenant_a, capsys):
     write(tenant_a, 4)
     checkpoint(capsys)
     attacker(("DELETE FROM audit_auditlog WHERE tenant_id = %s", [tenant_a.pk]))

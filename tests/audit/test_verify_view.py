@@ -60,3 +60,24 @@ def test_get_explains_and_offers_the_check(client, tenant_a):
     body = client.get(reverse("audit_verify")).content.decode()
     assert 'id="verify-chain-run"' in body and "verify-result" not in body
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_the_page_says_whether_the_database_defends_itself(client, tenant_a):
+    """On when the console's role meets row-level security (the app role), off (and why) otherwise."""
+    from tests import dbrole
+
+    login(client, tenant_a, Role.SUPER_ADMIN)
+    body = client.get(reverse("audit_verify")).content.decode()
+    if connection.vendor != "postgresql":
+        assert 'data-on="false"' in body and "embedded mode (SQLite)" in body
+    elif dbrole.app_role():  # the suite runs as the app role: requests go through it
+        assert 'data-on="true"' in body and f"connects as {dbrole.app_role()}" in body
+    else:
+        assert 'data-on="false"' in body and "owns the tables or is a superuser" in body
+
+
+def test_the_app_role_is_reported_as_defended(tenant_a, app_role_session):
+    from authmon.dbroles import defences_state
+
+    defended, text = defences_state()
+    assert defended and f"connects as {app_role_session}" in text

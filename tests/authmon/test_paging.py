@@ -157,12 +157,12 @@ def test_totals_read_as_plain_words(total, text):
     assert str(total) == text
 
 
-def test_list_page_says_how_many(client, tenant_a, events, django_assert_max_num_queries):
+def test_list_page_says_how_many(client, tenant_a, events, page_queries_at_most):
     _bulk_events(events, tenant_a, 7, step=dt.timedelta(minutes=1))
     login(client, tenant_a, Role.AUDITOR)
     assert "1–7 of 7" in client.get(events.list_url).content.decode()
     _bulk_events(events, tenant_a, EXACT_COUNT_LIMIT, step=dt.timedelta(seconds=1))
-    with django_assert_max_num_queries(6):  # the estimate and the bounded count fit the list page's budget
+    with page_queries_at_most(6):  # the estimate and the bounded count fit the list page's budget
         body = client.get(events.list_url).content.decode()
     if connection.vendor == "postgresql":
         assert "1–50 of about " in body or "1–50 of more than 1,000" in body

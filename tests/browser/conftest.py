@@ -33,6 +33,8 @@ from urllib.request import urlopen
 
 import pytest
 
+from tests import dbrole
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -100,16 +102,24 @@ def _run(args: list[str], env: dict[str, str], log: Path) -> None:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{log.read_text()[-4000:]}")
 
 
-def _setup_script() -> str:
-    """Migrate, load the demo data and add the tests' own users, in one process (Django starts once)."""
+def _setup_script(app_role: str | None) -> str:
+    """Migrate, load the demo data and add the tests' own users, in one process (Django starts once); as the owner,
+    which then grants the app role (the server's, when the suite runs as it) its privileges."""
     users = [(USERS[key][0], role, USERS[key][1]) for key, role in EXTRA_ROLES.items()]
-    return (
+    script = (
         "from django.core.management import call_command\n"
         "call_command('migrate', interactive=False, verbosity=0)\n"
         f"call_command('load_demo_data', rows={DEMO_ROWS}, verbosity=0)\n"
         f"for email, role, password in {users!r}:\n"
         "    call_command('create_admin', email, tenant='acme', role=role, password=password)\n"
     )
+    if app_role:
+        script += (
+            "from django.db import connection\n"
+            "from authmon.dbroles import grant_app_role\n"
+            f"with connection.cursor() as cursor: grant_app_role(cursor, {app_role!r})\n"
+        )
+    return script
 
 
 def _wait_until_up(server: DemoServer, timeout: float = 60.0) -> None:
@@ -135,10 +145,16 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     server = DemoServer(url=f"http://127.0.0.1:{_free_port()}", data_dir=data_dir, log=data_dir / "server.log")
     env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(DEBUG="1", AUTHMON_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    setup_env, role = env, dbrole.app_role()
     if env.get("DATABASE_URL"):
-        env["DATABASE_URL"], server.drop_database = _postgres_database(env["DATABASE_URL"])
+        # Created, migrated and loaded by the owner; served as the app role when the suite runs as it.
+        owner_url, server.drop_database = _postgres_database(env.get("DATABASE_OWNER_URL") or env["DATABASE_URL"])
+        setup_env = {key: value for key, value in env.items() if key != "DATABASE_OWNER_URL"}
+        setup_env["DATABASE_URL"] = owner_url
+        env["DATABASE_URL"] = urlunsplit(urlsplit(env["DATABASE_URL"])._replace(path=urlsplit(owner_url).path))
+        env.pop("DATABASE_OWNER_URL", None)
     try:
-        _run(["shell", "-c", _setup_script()], env, server.log)
+        _run(["shell", "-c", _setup_script(role)], setup_env, server.log)
         with server.log.open("ab") as out:
             server.process = subprocess.Popen(
                 [sys.executable, "manage.py", "runserver", server.url.removeprefix("http://"), "--noreload"],

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from authmon import registry
@@ -28,6 +27,7 @@ from authmon.models import Role
 from events.models import EventLog
 from jobs.models import JobLog, RunFile
 from jobs.runner import job_create, jobs_mark_stale
+from tests import dbrole
 from tests.conftest import make_user
 
 pytestmark = [
@@ -54,11 +54,9 @@ WORKER_WITH_TRANSPORT_OPTIONS = (
 
 def start_worker(queue: str, tmp_path: Path, name: str = "worker", **transport_options: object) -> subprocess.Popen:
     """A real `celery worker` consuming ``queue``, connected to the test database; its log is tmp_path/name.log."""
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {
         **os.environ,
-        "DATABASE_URL": url,
+        "DATABASE_URL": dbrole.database_url(),  # as the app role when the suite runs as it (tests/dbrole.py)
         "DEBUG": "1",
         "AUTHMON_EXPORT_DIR": str(tmp_path),
         "AUTHMON_DATA_DIR": str(tmp_path),

@@ -101,3 +101,19 @@ def test_a_stuck_job_says_so_on_its_page_with_its_last_heartbeat_and_what_to_do(
     page = client.get(reverse("jobs:joblog_detail", args=[stuck.pk])).content.decode()
     assert 'id="job-overdue"' in page and "Last sign of life" in page and "watchdog" in page
     assert 'id="job-overdue"' not in client.get(reverse("jobs:joblog_detail", args=[fresh.pk])).content.decode()
+
+
+def test_only_the_runs_that_change_the_schema_go_to_the_owners_queue():
+    """The maintenance worker connects as the owner (DESIGN section 4): it gets the DDL runs and nothing else."""
+    from django.conf import settings
+
+    from authmon.celery import app
+
+    app.loader.import_default_modules()
+    routed = {name for name, route in settings.CELERY_TASK_ROUTES.items() if route["queue"] == "maintenance"}
+    assert routed == {"authmon.tasks.trim_run_task", "authmon.tasks.partitions_ensure_run_task"}
+    assert routed <= set(app.tasks)  # names of real tasks, not stale strings
+    queues = {
+        name: app.amqp.router.route({}, name)["queue"].name for name in app.tasks if not name.startswith("celery.")
+    }
+    assert {name for name, queue in queues.items() if queue == "maintenance"} == routed

@@ -30,6 +30,7 @@ from authmon.restore import archive_restore
 from jobs.models import JobLog
 from jobs.runner import job_create, jobs_mark_stale, stale_after
 from jobs.services import run_file_record
+from tests import dbrole
 from tests.authmon.test_log_views import login
 from tests.samples import sample_record
 
@@ -175,7 +176,7 @@ def test_worker_stopped_mid_restore_leaves_nothing_half_done(
     settings.AUTHMON_EXPORT_DIR = tmp_path
     job = _restore_job(tenant_a, trimmed_archive)
     with pytest.raises(SystemExit):
-        restore_run_task.apply(args=[job.pk])
+        restore_run_task.apply(args=[job.tenant_id, job.pk])
     stopped_at = timezone.now()
     assert batches["n"] == 2
     assert not AuditLog.objects.filter(tenant=tenant_a, comments__startswith="rst").exists(), "half a restore was kept"
@@ -203,7 +204,7 @@ def slow(**kwargs):
 restore.archive_restore = slow
 import authmon.tasks
 authmon.tasks.archive_restore = slow
-restore_run_task.apply(args=[int(sys.argv[1])])
+restore_run_task.apply(args=[int(sys.argv[1]), int(sys.argv[2])])
 print("finished", flush=True)
 """
 
@@ -214,13 +215,16 @@ def test_worker_killed_mid_restore(tenant_a, trimmed_archive, tmp_path, settings
     """A real process restoring the archive is killed with SIGKILL between batches: nothing of it remains."""
     settings.AUTHMON_EXPORT_DIR = tmp_path
     job = _restore_job(tenant_a, trimmed_archive)
-    db = connection.settings_dict
     env = dict(os.environ)
-    env["DATABASE_URL"] = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["DATABASE_URL"] = dbrole.database_url()  # the worker connects as the app role when the suite runs as it
     env["SECRET_KEY"] = settings.SECRET_KEY  # the export seal key derives from it
     env["AUTHMON_EXPORT_DIR"] = str(tmp_path)  # where the upload is kept
     process = subprocess.Popen(
-        [sys.executable, "-c", RESTORE_SCRIPT, str(job.pk)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", RESTORE_SCRIPT, str(job.tenant_id), str(job.pk)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     seen = []
     try:

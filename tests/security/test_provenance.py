@@ -120,7 +120,7 @@ def test_forged_record_never_reaches_a_task_even_when_queued(tenant_a, other_adm
             "requested_by_id": other_admin.pk,
         },
     )
-    assert export_run_task.apply(args=[forged.pk]).get() is None
+    assert export_run_task.apply(args=[forged.tenant_id, forged.pk]).get() is None
     forged.refresh_from_db()
     assert forged.latest_status == "pending" and not (tmp_path / "x.json").exists()
 

@@ -304,7 +304,7 @@ def test_webhook_removed_before_delivery_fails_without_calling(tenant_a, tenant_
     job = JobLog.objects.get(job_type="sync")
     from sessions_grants.tasks import revocations_deliver_task
 
-    revocations_deliver_task.apply(args=[job.pk])
+    revocations_deliver_task.apply(args=[job.tenant_id, job.pk])
     assert receiver.calls == []
     assert RevocationDelivery.objects.get().status == "failed"
     assert JobLog.objects.filter(job_type="sync").count() == 1  # no retries against a webhook that is gone
@@ -449,7 +449,7 @@ def test_the_delivery_task_runs_only_authmons_own_runs(tenant_a, tenant_admin, v
     assert api.ingest("jobs", [forged]).status_code == 201
     ingested = JobLog.objects.get(job_id="forged-run")
 
-    assert revocations_deliver_task.run(ingested.pk) is None
+    assert revocations_deliver_task.run(ingested.tenant_id, ingested.pk) is None
     assert receiver.calls == []
     ingested.refresh_from_db()
     assert ingested.latest_status == "pending"

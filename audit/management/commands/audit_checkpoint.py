@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from audit.checkpoints import REASON_MAX, REFUSED, WRITTEN, checkpoint_write
 from authmon.management import CLI_CLIENT, cli_actor
 from authmon.models import Tenant
+from authmon.tenancy import tenant_scope
 
 
 class Command(BaseCommand):
@@ -44,7 +45,8 @@ class Command(BaseCommand):
         for item in tenants:
             count += 1
             try:
-                result = checkpoint_write(item, accept=accept, actor=cli_actor(), client_actor=CLI_CLIENT)
+                with tenant_scope(item.pk):
+                    result = checkpoint_write(item, accept=accept, actor=cli_actor(), client_actor=CLI_CLIENT)
             except OSError as exc:  # the store is not writable (permissions, a full disk, append-only files)
                 raise CommandError(
                     f"{item.slug}: the checkpoint store cannot be written ({exc.strerror or exc}); check "

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from audit.chain import chain_verify
 from audit.checkpoints import checkpoint_orphans
 from authmon.models import Tenant
+from authmon.tenancy import tenant_scope
 
 
 class Command(BaseCommand):
@@ -33,7 +34,8 @@ class Command(BaseCommand):
         broken = 0
         count = 0
         for item in tenants:
-            report = chain_verify(tenant=item)
+            with tenant_scope(item.pk):
+                report = chain_verify(tenant=item)
             count += 1
             if report.ok:
                 self.stdout.write(report.summary())

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from audit.services import audit_record
 from authmon.management import CLI_CLIENT, cli_actor, validation_message
 from authmon.models import Role, Tenant, User
+from authmon.tenancy import command_tenant_use
 
 
 def _snapshot(user: User) -> dict[str, Any]:
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"No tenant with slug '{tenant}'. Create it first with: manage.py create_tenant {tenant}"
             )
+        command_tenant_use(tenant_obj.pk)
         email = User.objects.normalize_email(email.strip()).lower()
         existing = User.objects.filter(email=email).select_related("tenant").first()
         if existing is not None and not update:

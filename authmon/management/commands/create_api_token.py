@@ -11,6 +11,7 @@ from django.db import transaction
 from audit.services import audit_record
 from authmon.management import CLI_CLIENT, cli_actor, validation_message
 from authmon.models import ApiScope, ApiToken, Tenant
+from authmon.tenancy import command_tenant_use
 
 
 class Command(BaseCommand):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         tenant_obj = Tenant.objects.filter(slug=tenant).first()
         if tenant_obj is None:
             raise CommandError(f"No tenant with slug '{tenant}'.")
+        command_tenant_use(tenant_obj.pk)
         wanted = [scope.strip().lower() for scope in scopes.split(",") if scope.strip()]
         unknown = [scope for scope in wanted if scope not in ApiScope.values]
         if unknown or not wanted:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from audit.services import audit_record
 from authmon.management import CLI_CLIENT, cli_actor, validation_message
 from authmon.models import Tenant
+from authmon.tenancy import command_tenant_use
 
 
 class Command(BaseCommand):
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 tenant.save()
+                command_tenant_use(tenant.pk)
                 audit_record(
                     tenant=tenant,
                     actor=cli_actor(),

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from authmon import registry
 from authmon.models import Tenant
+from authmon.tenancy import command_tenant_use
 from nlq import NLQError, interpret
 
 
@@ -49,6 +50,7 @@ class Command(BaseCommand):
             raise CommandError("\n".join(lines)) from None
         records = log_kind.model.objects.all()  # type: ignore[attr-defined]
         if owner is not None:
+            command_tenant_use(owner.pk)
             records = records.filter(tenant=owner)
         count = records.filter(result.q).count()
         scope = f"tenant {owner.slug}" if owner else "all tenants"

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from authmon.api_tokens import TokenNotFound, api_token_find, api_token_revoke
 from authmon.management import CLI_CLIENT, cli_actor
 from authmon.models import Tenant
+from authmon.tenancy import command_tenant_use
 
 
 class Command(BaseCommand):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         tenant_obj = Tenant.objects.filter(slug=tenant.strip()).first() if "\x00" not in tenant else None
         if tenant_obj is None:
             raise CommandError(f"No tenant with slug '{tenant}'.")
+        command_tenant_use(tenant_obj.pk)
         try:
             token = api_token_find(tenant=tenant_obj, handle=prefix)
         except TokenNotFound as exc:

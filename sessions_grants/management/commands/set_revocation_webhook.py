@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from authmon.management import CLI_CLIENT, cli_actor, validation_message
 from authmon.models import Tenant
+from authmon.tenancy import command_tenant_use
 from sessions_grants.webhooks import display_url, webhook_configure, webhook_for, webhook_remove
 
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         tenant_obj = Tenant.objects.filter(slug=tenant).first()
         if tenant_obj is None:
             raise CommandError(f"No tenant with slug '{tenant}'.")
+        command_tenant_use(tenant_obj.pk)
         if options["remove"]:
             if not webhook_remove(tenant=tenant_obj, actor=cli_actor(), client_actor=CLI_CLIENT):
                 raise CommandError(f"Tenant {tenant_obj.slug} has no revocation webhook.")

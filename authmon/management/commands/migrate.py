@@ -1,0 +1,29 @@
+"""``manage.py migrate`` as the owner role (``DATABASE_OWNER_URL``), then the app role's grants (authmon.dbroles).
+
+Django's own command does the migrating; this one only chooses the connection first and, when the app role is
+another role than the owner, gives it least privilege on what the migrations created (new tables included).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.commands.migrate import Command as DjangoMigrate
+from django.db import connections
+
+from authmon import dbroles
+
+
+class Command(DjangoMigrate):
+    def handle(self, *args: Any, **options: Any) -> None:
+        dbroles.owner_connect()
+        super().handle(*args, **options)
+        role = dbroles.app_role_name()
+        connection = connections[options.get("database") or "default"]
+        if role and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+                if cursor.fetchone():
+                    dbroles.grant_app_role(cursor, role)
+                    if options["verbosity"]:
+                        self.stdout.write(f"Granted the app role {role} least privilege on the schema.")
