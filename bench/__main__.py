@@ -36,6 +36,11 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add("--export-rows", type=int, default=1_000_000, help="rows per export (capped to what exists)")
     add("--ingest-rows", type=int, default=1_000_000, help="events to ingest through the API")
     add("--restore-rows", type=int, default=1_000_000, help="audit records to restore")
+    add(
+        "--as-superuser",
+        action="store_true",
+        help="time the pages as the connecting superuser (no row-level security) instead of the app role",
+    )
     return parser.parse_args(argv)
 
 

@@ -11,6 +11,8 @@ is timed as the baseline.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bench.harness import Bench, ms, raw_sql, sample, say
@@ -88,6 +90,41 @@ def verdict(p95: float, budget: float, ratio: float | None) -> str:
     return "met" if p95 < budget and (ratio is None or ratio >= ADMIN_FACTOR) else "missed"
 
 
+BENCH_APP_ROLE = "authmon_bench_app"
+
+
+def app_role_prepare() -> str:
+    """The role the pages are timed as: no login, the app role's grants (authmon.dbroles), so row-level security
+    applies to every query the pages make, as in production (DESIGN section 4)."""
+    from django.db import connection
+
+    from authmon.dbroles import grant_app_role
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DO $$ BEGIN CREATE ROLE {BENCH_APP_ROLE} NOLOGIN; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        )
+        grant_app_role(cursor, BENCH_APP_ROLE)
+    return BENCH_APP_ROLE
+
+
+@contextmanager
+def as_role(role: str | None) -> Iterator[None]:
+    from django.db import connection
+
+    if role is None:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET ROLE {role}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
 def run(bench: Bench) -> None:
     from django.db import connection
     from django.test import Client
@@ -103,8 +140,12 @@ def run(bench: Bench) -> None:
     repeat = bench.args.repeat
     admin_repeat = max(3, repeat // 3)
 
+    role = None if bench.args.as_superuser else app_role_prepare()
+    say(f"  as {role or 'the superuser (no row-level security)'}")
+
     def get(c: Client, url: str, params: dict[str, str]) -> Any:
-        response = c.get(url, params)
+        with as_role(role):
+            response = c.get(url, params)
         if response.status_code != 200:
             raise RuntimeError(f"GET {url} {params}: HTTP {response.status_code}")
         return response
