@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ROWS ?= 20000
 
-.PHONY: install demo test lint format migrate serve bench bench-smoke clean browsers
+.PHONY: install demo test lint format migrate serve bench bench-smoke clean browsers screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: migrate
 
 test: install
 	SECRET_KEY=$${SECRET_KEY:-authmon-test-secret-key-not-for-production-0123456789abcdef} $(BIN)/python -m pytest
+
+# The README's pictures (docs/screenshots/): the browser tests' page walk, writing there instead of data/screenshots/.
+screenshots: install
+	SECRET_KEY=$${SECRET_KEY:-authmon-test-secret-key-not-for-production-0123456789abcdef} $(BIN)/python scripts/screenshots.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,7 +4,8 @@
 
 The pictures come from the browser tests (tests/browser/test_pages.py, which holds the list of pages); this runs just
 those tests. They start their own authmon server with demo data on a free loopback port and drive Debian's Chromium
-(/usr/bin/chromium) headless; Playwright's own browser download is not needed. `make test` takes the same pictures.
+(/usr/bin/chromium) headless; Playwright's own browser download is not needed. `make screenshots` runs this;
+`make test` takes the same pictures into data/screenshots/ (not tracked).
 """
 
 from __future__ import annotations

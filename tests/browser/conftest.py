@@ -42,7 +42,9 @@ AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 DEMO_ROWS = 3000
 DESKTOP = {"width": 1440, "height": 900}
 MOBILE = {"width": 390, "height": 844}
-SCREENSHOT_DIR = Path(os.environ.get("AUTHMON_SCREENSHOT_DIR", ROOT / "docs" / "screenshots"))
+# The tests take every screenshot, into data/screenshots/ (not tracked), so a test run leaves the clone clean;
+# `make screenshots` points them at docs/screenshots/ to refresh the README's pictures.
+SCREENSHOT_DIR = Path(os.environ.get("AUTHMON_SCREENSHOT_DIR", ROOT / "data" / "screenshots"))
 EXPECT_TIMEOUT_MS = 15_000
 
 # Demo console logins (authmon.demo.DEMO_PASSWORDS) and extra users the tests create, so that per-user state that

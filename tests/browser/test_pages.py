@@ -1,7 +1,8 @@
-"""Every page of the console at a laptop and a phone width: a screenshot for docs/screenshots/ and an axe-core check.
+"""Every page of the console at a laptop and a phone width: a screenshot and an axe-core check.
 
 No page may have a serious or critical accessibility violation; the full axe results (minor ones included) are
-written to docs/screenshots/axe-results.json.
+written to axe-results.json beside the screenshots: data/screenshots/ in a test run, docs/screenshots/ with
+`make screenshots`.
 """
 
 from __future__ import annotations
