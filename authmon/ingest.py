@@ -562,8 +562,11 @@ def _copy(kind: LogKind, tenant: Tenant, fields: list[models.Field[Any, Any]], f
         cursor.execute("SELECT row_security_active(%s::regclass)", [model._meta.db_table])
         staged = cursor.fetchone()[0]
         if staged:
+            # The copied columns only, without constraints or defaults: the INSERT below fills the rest, the id
+            # included, from the table's own defaults (a sequence or an identity column).
             cursor.execute(
-                f"CREATE TEMPORARY TABLE authmon_ingest_stage (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+                f"CREATE TEMPORARY TABLE authmon_ingest_stage ON COMMIT DROP AS SELECT {columns} FROM {table} "  # noqa: S608
+                "WITH NO DATA"
             )
     target = "authmon_ingest_stage" if staged else table
     statement = f"COPY {target} ({columns}) FROM STDIN"
