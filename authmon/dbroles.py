@@ -8,8 +8,10 @@
   app role's limits: the audit purge (removes only records the signed trim anchor has already passed) and the
   API token lookup (one digest's tenant, before any tenant is known).
 
-Row-level security is enabled and forced on every table with a ``tenant_id`` (:data:`TENANT_TABLES`), with the one
-policy :data:`POLICY_SQL`; ``tests/security/test_rls.py`` walks ``pg_class`` so that a new table cannot forget it.
+Row-level security is enabled and forced on every table with a ``tenant_id`` (:func:`tenant_tables`, read from the
+catalogue; two are exempt, :data:`RLS_EXEMPT`), with the one policy :data:`POLICY_SQL`: ``migrate`` applies it to
+any such table that lacks it (:func:`rls_ensure`), so a new kind's table is covered without a line of its own, and
+``tests/security/test_rls.py`` walks ``pg_class`` to prove it.
 """
 
 from __future__ import annotations
@@ -21,34 +23,10 @@ POLICY = "tenant_isolation"
 CURRENT_TENANT_SQL = "NULLIF(current_setting('authmon.tenant_id', true), '')::bigint"
 POLICY_SQL = f"tenant_id = {CURRENT_TENANT_SQL}"
 
-# Every table holding a tenant's rows. The console's users are the one table with a tenant_id left out: sign-in
-# reads them before any tenant is known, and a super admin's row stands for every tenant (authmon.tenancy).
-TENANT_TABLES = (
-    "authmon_apitoken",
-    "audit_auditlog",
-    "audit_auditlog_chain_key",
-    "audit_auditlog_ingest_key",
-    "audit_auditchain",
-    "audit_checkpointmark",
-    "events_eventlog",
-    "events_eventlog_ingest_key",
-    "jobs_joblog",
-    "jobs_joblog_ingest_key",
-    "jobs_jobrun",
-    "jobs_runfile",
-    "notifications_notificationlog",
-    "notifications_notificationlog_ingest_key",
-    "sessions_grants_session",
-    "sessions_grants_grant",
-    "sessions_grants_revocationwebhook",
-    "sessions_grants_revocationdelivery",
-    "sessions_grants_revocationkeptreport",
-    "insights_detectionsettings",
-    "insights_alertrule",
-    "insights_alertmark",
-    "insights_reviewnote",
-)
-RLS_EXEMPT = {"authmon_user": "the console's principals: read at sign-in, before any tenant is known"}
+RLS_EXEMPT = {
+    "authmon_user": "the console's principals: read at sign-in, before any tenant is known",
+    "authmon_retention": "tenant configuration like the tenant row: the trim reads every tenant's to drop partitions",
+}
 
 # What the app role may do to the audit tables: read and append, and move the chain head forward (a trigger
 # refuses moving it back). No UPDATE of a record, no DELETE, no TRUNCATE, whatever the session's settings.
@@ -78,6 +56,35 @@ def rls_disable_sql(table: str) -> list[str]:
         f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY",
     ]
+
+
+def tenant_tables(cursor: Any) -> list[str]:
+    """Every ordinary or partitioned table of the schema with a ``tenant_id`` column, but those of
+    :data:`RLS_EXEMPT` (partitions are reached through their parent, whose policy applies)."""
+    cursor.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped "
+        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1"
+    )
+    return [name for (name,) in cursor.fetchall() if name not in RLS_EXEMPT]
+
+
+def rls_ensure(cursor: Any) -> list[str]:
+    """Enable and force the tenant policy on every tenant table that lacks it (run as the owner after migrating);
+    returns the tables it changed. So a new kind's table, or any new table with a ``tenant_id``, is covered
+    without a line of its own."""
+    cursor.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relrowsecurity AND c.relforcerowsecurity "
+        "AND EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname AND p.policyname = %s)",
+        [POLICY],
+    )
+    done = {name for (name,) in cursor.fetchall()}
+    changed = [table for table in tenant_tables(cursor) if table not in done]
+    for table in changed:
+        for statement in rls_enable_sql(_quote(cursor, table)):
+            cursor.execute(statement)
+    return changed
 
 
 def _quote(cursor: Any, name: str) -> str:

@@ -12,7 +12,34 @@ import importlib
 
 from django.db import migrations
 
-from authmon.dbroles import CURRENT_TENANT_SQL, MAINTENANCE_ROLE, TENANT_TABLES, rls_disable_sql, rls_enable_sql
+from authmon.dbroles import CURRENT_TENANT_SQL, MAINTENANCE_ROLE, rls_disable_sql, rls_enable_sql
+
+# The tenant tables of this migration's time; later ones get the policy from ``migrate`` (dbroles.rls_ensure).
+TENANT_TABLES = (
+    "authmon_apitoken",
+    "audit_auditlog",
+    "audit_auditlog_chain_key",
+    "audit_auditlog_ingest_key",
+    "audit_auditchain",
+    "audit_checkpointmark",
+    "events_eventlog",
+    "events_eventlog_ingest_key",
+    "jobs_joblog",
+    "jobs_joblog_ingest_key",
+    "jobs_jobrun",
+    "jobs_runfile",
+    "notifications_notificationlog",
+    "notifications_notificationlog_ingest_key",
+    "sessions_grants_session",
+    "sessions_grants_grant",
+    "sessions_grants_revocationwebhook",
+    "sessions_grants_revocationdelivery",
+    "sessions_grants_revocationkeptreport",
+    "insights_detectionsettings",
+    "insights_alertrule",
+    "insights_alertmark",
+    "insights_reviewnote",
+)
 
 ROLE = f"""
 DO $$

@@ -1,7 +1,8 @@
-"""``manage.py migrate`` as the owner role (``DATABASE_OWNER_URL``), then the app role's grants (authmon.dbroles).
+"""``manage.py migrate`` as the owner role (``DATABASE_OWNER_URL``), then the database's defences (authmon.dbroles).
 
-Django's own command does the migrating; this one only chooses the connection first and, when the app role is
-another role than the owner, gives it least privilege on what the migrations created (new tables included).
+Django's own command does the migrating; this one chooses the connection first, then on PostgreSQL puts the tenant
+policy on any new table with a ``tenant_id`` and, when the app role is another role than the owner, gives it least
+privilege on what the migrations created (new tables included).
 """
 
 from __future__ import annotations
@@ -18,9 +19,15 @@ class Command(DjangoMigrate):
     def handle(self, *args: Any, **options: Any) -> None:
         dbroles.owner_connect()
         super().handle(*args, **options)
-        role = dbroles.app_role_name()
         connection = connections[options.get("database") or "default"]
-        if role and connection.vendor == "postgresql":
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            for table in dbroles.rls_ensure(cursor):
+                if options["verbosity"]:
+                    self.stdout.write(f"Row-level security enabled and forced on {table}.")
+        role = dbroles.app_role_name()
+        if role:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
                 if cursor.fetchone():
