@@ -8,18 +8,20 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from audit.filtersets import AuditLogFilterSet
         from audit.models import AuditLog
+        from audit.nlq_fields import AUDIT_FIELDS
         from audit.tables import AuditLogTable
+        from audit.trim import AuditTrimPolicy
         from authmon import registry
 
         registry.register(
             registry.LogKind(
-                name="audit",
                 model=AuditLog,
-                label="Audit Logs",
                 table=AuditLogTable,
                 filterset=AuditLogFilterSet,
-                field_map_path="audit.nlq_fields.AUDIT_FIELDS",
-                time_field="timestamp",
+                field_map=AUDIT_FIELDS,
+                menu_order=10,
+                default_retention_days=2555,  # seven years
+                trim=AuditTrimPolicy(),
                 search_fields=("action", "target", "actor", "subject", "comments"),
                 search_label="Search action, target, actor, subject, comments",
                 export_label="Export Audit Logs",
@@ -28,11 +30,9 @@ class AuditConfig(AppConfig):
                 computed_fields=("diff",),
                 noun="audit logs",
                 restorable=True,
-                extra={
-                    "detail_template": "audit/detail_extra.html",
-                    "detail_skip": ("old_entity", "new_entity"),
-                    "list_actions": "audit/list_actions.html",
-                    "singular": "Audit log",
-                },
+                singular_label="Audit log",
+                detail_skip=("old_entity", "new_entity"),
+                detail_template="audit/detail_extra.html",
+                list_actions_template="audit/list_actions.html",
             )
         )

@@ -38,7 +38,6 @@ from django.db import DataError, models
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -521,7 +520,7 @@ def _add_kind_routes(kind: LogKind) -> None:
     tags = [kind.name]
     base = f"/{kind.name}/"
     fields = [f.name for f in input_fields(kind)]
-    after_ingest = import_string(kind.extra["after_ingest"]) if kind.extra.get("after_ingest") else None
+    after_ingest = kind.after_ingest
 
     @api.post(
         base,

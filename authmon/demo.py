@@ -2000,9 +2000,9 @@ class _TenantData:
                 status=JobStatus.FAILED if failed else JobStatus.SUCCESS,
                 failure="statement_timeout",
                 message=f"Trimmed {self.rng.randint(0, 400):,} audit records older than "
-                f"{self.tenant.retention_audit_days} days",
+                f"{self.tenant.retention_days('audit')} days",
                 kind="audit",
-                retention_days=self.tenant.retention_audit_days,
+                retention_days=self.tenant.retention_days("audit"),
             )
         failures = {
             JobType.EMAIL: ("send password reset emails", "smtp_auth", self.local(1, 9, 30)),

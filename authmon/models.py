@@ -27,18 +27,12 @@ def validate_timezone(value: str) -> None:
 class Tenant(models.Model):
     """A customer of the identity service. Every log record belongs to exactly one tenant.
 
-    Retention is kept per kind (days); 0 means "keep forever".
+    Its retention is one :class:`Retention` row per kind it set (``authmon.retention``).
     """
 
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
-    retention_audit_days = models.PositiveIntegerField(default=2555, validators=[MinValueValidator(0)])
-    retention_events_days = models.PositiveIntegerField(default=365)
-    retention_jobs_days = models.PositiveIntegerField(default=90)
-    retention_notifications_days = models.PositiveIntegerField(default=180)
-    retention_sessions_days = models.PositiveIntegerField(default=90)
-    retention_grants_days = models.PositiveIntegerField(default=365)
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:
@@ -52,7 +46,29 @@ class Tenant(models.Model):
         return zoneinfo.ZoneInfo(self.timezone)
 
     def retention_days(self, kind: str) -> int:
-        return int(getattr(self, f"retention_{kind}_days"))
+        """Days this tenant keeps records of ``kind`` (a registered kind's name); 0 keeps them forever."""
+        from authmon.retention import retention_days
+
+        return retention_days(self, kind)
+
+
+class Retention(models.Model):
+    """How many days one tenant keeps one kind's records (0: forever), when it chose other than the kind's default.
+
+    One row per tenant and kind, so a new kind needs no column: without a row the kind's ``default_retention_days``
+    applies. Read across tenants by the nightly trim (the longest retention decides which month partitions go), so
+    it is tenant configuration like the tenant row itself, not one of the tenant's records.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="retention")
+    kind = models.CharField(max_length=40)  # a registered kind's name
+    days = models.PositiveIntegerField(validators=[MinValueValidator(0)])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "kind"], name="retention_one_per_tenant_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: {self.kind} {self.days} days"
 
 
 class Role(models.TextChoices):

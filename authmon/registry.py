@@ -1,56 +1,86 @@
 """The log-kind registry: the one place that knows the six record kinds.
 
-A kind is declared once (model, table, filterset, NLQ field map and a few page facts) with :func:`register`; the
-generic list/detail/export views, the URLs, the API and the tests all walk this registry. A new kind needs nothing
-else.
+A kind is declared once (model, table, filterset, NLQ field map, trim policy and a few page facts) with
+:func:`register`, from its app's ``AppConfig.ready``; the generic list/detail/export views, the URLs, the API, the
+retention page, the nightly trim, the demo data and the tests all walk this registry. A new kind needs nothing else:
+``tests/kindkit`` is one that lives only in the test tree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Any
-
-from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
     import django_filters
     import django_tables2 as tables
     from django.db import models
+    from django.http import HttpResponse
 
+    from authmon.trim import TrimPolicy
     from nlq import FieldMap
+
+
+def _default_trim() -> TrimPolicy:
+    from authmon.trim import TrimPolicy
+
+    return TrimPolicy()
 
 
 @dataclass(frozen=True, eq=False)
 class LogKind:
-    """Everything the generic machinery needs to know about one record kind."""
+    """The whole contract of one record kind: everything the framework and the site need to know about it.
 
-    name: str  # API and URL name (DESIGN section 5): audit, events, jobs, notifications, sessions, grants
+    The kind's name (API and URL name, DESIGN section 5), title and time field are its NLQ field map's, stated there
+    once. Page hooks are typed fields: templates a page includes, views for per-record actions, callables the ingest
+    calls. How the nightly trim removes the kind's old records is its ``trim`` policy; how long a tenant keeps them
+    unless told otherwise is ``default_retention_days`` (0: forever).
+    """
+
     model: type[models.Model]
-    label: str  # menu and page title, e.g. "Event Logs"
     table: type[tables.Table]
     filterset: type[django_filters.FilterSet]
-    field_map_path: str  # dotted path of the kind's NLQ FieldMap (kept importable without Django)
-    time_field: str
+    field_map: FieldMap
     search_fields: tuple[str, ...]  # quick search: the guide's default field(s) for the page
     search_label: str  # placeholder text for quick search
     export_label: str  # e.g. "Export Login Events"
+    menu_order: int = 100  # position in the menu and on every page that lists the kinds
+    default_retention_days: int = 365
+    trim: TrimPolicy = field(default_factory=_default_trim)
+    singular_label: str = ""  # "Audit log"; by default the title without its plural "s" and " Log"
+    noun: str = "records"  # "No {noun} in the last 7 days."
     person_fields: tuple[str, ...] = ()  # fields that hold a user (e-mail or id): pivot to the user view
     client_fields: tuple[str, ...] = ()  # fields that hold an application: pivot to the client view
     upsert_key: str | None = None  # sessions/grants are upserted by their own id on ingest
     computed_fields: tuple[str, ...] = ()  # never accepted from clients (audit diff)
     restorable: bool = False  # sealed JSON exports of this kind can be restored (audit)
-    noun: str = "records"  # "No {noun} in the last 7 days."
+    detail_skip: tuple[str, ...] = ()  # fields the details page leaves to ``detail_template``
+    detail_template: str | None = None  # included on the details page below the fields
+    detail_actions_template: str | None = None  # buttons of the details page
+    list_actions_template: str | None = None  # buttons above the list's rows
+    # Per-record actions: URL ``<pk>/<action>/`` served by the view, called as view(request, kind=kind, pk=pk).
+    record_actions: Mapping[str, Callable[..., HttpResponse]] = field(default_factory=dict)
     # Called once per ingested batch that reported revoked rows as not revoked (authmon.ingest keeps them revoked),
     # in the batch's transaction, to audit it:
     # kept_revoked_audit(kind=, tenant=, rows=, records=, statuses=, actor=, token=) (token: the sender's ApiToken).
     kept_revoked_audit: Callable[..., Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Called after an API ingest batch of this kind created or updated rows: after_ingest(kind=, tenant=, since=)
+    # (sessions, grants: revocations the identity service reported reach the revocation webhook).
+    after_ingest: Callable[..., Any] | None = None
 
     @property
-    def field_map(self) -> FieldMap:
-        return _load(self.field_map_path)
+    def name(self) -> str:
+        return self.field_map.kind
+
+    @property
+    def label(self) -> str:
+        """Menu and page title, e.g. "Event Logs"."""
+        return self.field_map.title
+
+    @property
+    def time_field(self) -> str:
+        return self.field_map.time_field
 
     @property
     def model_name(self) -> str:
@@ -79,7 +109,7 @@ class LogKind:
 
     @property
     def singular(self) -> str:
-        return self.extra.get("singular") or self.label.removesuffix("s").removesuffix(" Log")
+        return self.singular_label or self.label.removesuffix("s").removesuffix(" Log")
 
     @property
     def data_fields(self) -> list[Any]:
@@ -87,16 +117,20 @@ class LogKind:
         return [f for f in self.model._meta.concrete_fields if f.name not in {"id", "tenant"}]
 
 
-@cache
-def _load(path: str) -> Any:
-    return import_string(path)
-
-
 _REGISTRY: dict[str, LogKind] = {}
 
 
+class RegistryLockedError(RuntimeError):
+    """A kind registered after start-up: URLs, the API and the menu were built from the registry already."""
+
+
 def register(kind: LogKind) -> LogKind:
-    """Register a record kind. Called once per kind from its app's ``AppConfig.ready``."""
+    """Register a record kind. Called once per kind from its app's ``AppConfig.ready``; refused once Django's
+    app registry is ready, since the URLs, API routes and menus built from this registry would not know the kind."""
+    from django.apps import apps
+
+    if apps.ready:
+        raise RegistryLockedError(f"Log kind {kind.name!r} registered after start-up; register it in AppConfig.ready.")
     if kind.name in _REGISTRY and _REGISTRY[kind.name].model is not kind.model:
         raise ValueError(f"Log kind {kind.name!r} is already registered.")
     _REGISTRY[kind.name] = kind
@@ -110,8 +144,7 @@ def get(name: str) -> LogKind:
 
 def kinds() -> Iterator[LogKind]:
     """All registered kinds, in menu order."""
-    order = ["audit", "events", "jobs", "notifications", "sessions", "grants"]
-    yield from sorted(_REGISTRY.values(), key=lambda k: order.index(k.name) if k.name in order else len(order))
+    yield from sorted(_REGISTRY.values(), key=lambda k: (k.menu_order, k.name))
 
 
 def for_model(model: type[models.Model]) -> LogKind:

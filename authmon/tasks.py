@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import QueryDict
 from django.urls import reverse
 
-from authmon import exports, filestore, maintenance, partitions, registry
+from authmon import exports, filestore, maintenance, partitions, registry, trim
 from authmon.models import Tenant, User
 from authmon.permissions import Perm, has_perm
 from authmon.restore import archive_restore
@@ -143,7 +143,7 @@ def restore_run_task(context: JobContext) -> str:
 
 @job_task("authmon.tasks.trim_run_task")
 def trim_run_task(context: JobContext) -> str:
-    """Apply the tenant's retention to every kind, archiving audit logs first.
+    """Apply the tenant's retention to every kind, each as its trim policy says (audit logs are archived first).
 
     The archives are recorded as files of this run, downloadable by super admins from its page. Dropping a month
     partition archives every tenant with records in it: another tenant's archive gets its own job record (type
@@ -151,15 +151,17 @@ def trim_run_task(context: JobContext) -> str:
     """
     job = context.job
     run = _run_of(job)
-    report = maintenance.tenant_trim(
+    report = trim.tenant_trim(
         tenant=job.tenant,
-        progress=lambda done, total: context.progress(done, total, f"Archiving audit logs: {done:,} of {total:,}"),
+        progress=lambda done, total: context.progress(done, total, f"Archiving: {done:,} of {total:,} records"),
     )
     for archive in report.archives:
         if archive.tenant_id == job.tenant_id:
-            run_file_record(run=run, written=archive.written, kind="audit", purpose="archive", records=archive.records)
+            run_file_record(
+                run=run, written=archive.written, kind=archive.kind, purpose="archive", records=archive.records
+            )
         else:
-            _archive_job_record(archive, trim=job)
+            _archive_job_record(archive, trim_job=job)
     context.job.details = {
         **context.job.details,
         "deleted": report.deleted,
@@ -173,21 +175,23 @@ def trim_run_task(context: JobContext) -> str:
     return report.summary()
 
 
-def _archive_job_record(archive: maintenance.ArchiveWritten, *, trim: JobLog) -> JobLog:
-    """A finished "audit log archive" run in the archive's own tenant, holding the file a shared trim wrote."""
+def _archive_job_record(archive: trim.ArchiveWritten, *, trim_job: JobLog) -> JobLog:
+    """A finished archive run ("audit log archive") in the archive's own tenant, holding the file a shared trim
+    wrote."""
     tenant = Tenant.objects.get(pk=archive.tenant_id)
+    kind = registry.get(archive.kind)
     job = job_create(
         tenant=tenant,
-        job_name="audit log archive",
+        job_name=f"{kind.singular.lower()} archive",
         job_type="archive",
         details={"archived_records": archive.records, "reason": "a month partition past every retention was dropped"},
     )
     run_file_record(
-        run=job.console_run, written=archive.written, kind="audit", purpose="archive", records=archive.records
+        run=job.console_run, written=archive.written, kind=kind.name, purpose="archive", records=archive.records
     )
-    summary = f"Archived {archive.records:,} audit records before a shared month partition was dropped."
+    summary = f"Archived {archive.records:,} {kind.noun} before a shared month partition was dropped."
     JobLog.objects.filter(pk=job.pk).update(
-        latest_status=JobStatus.SUCCESS, message=summary, updated_at=trim.updated_at
+        latest_status=JobStatus.SUCCESS, message=summary, updated_at=trim_job.updated_at
     )
     return job
 

@@ -691,15 +691,16 @@ def kind_load(gen: Gen, total: int, tenants: list[Any], days: int, now: dt.datet
 
 
 def tenants_ensure(count: int) -> list[Any]:
-    from authmon.models import Tenant
+    from authmon import registry
+    from authmon.models import Retention, Tenant
 
     tenants = []
     for n in range(1, count + 1):
         tenant, _ = Tenant.objects.get_or_create(slug=f"bench-{n:02d}", defaults={"name": f"Bench {n:02d}"})
         tenants.append(tenant)
-    keep = {f"retention_{kind}_days": 3650 for kind in ("audit", "events", "jobs", "notifications", "sessions",
-                                                         "grants")}  # fmt: skip
-    Tenant.objects.filter(pk__in=[t.pk for t in tenants]).update(**keep)  # nothing trimmed by accident
+    for tenant in tenants:  # nothing trimmed by accident
+        for kind in registry.kinds():
+            Retention.objects.update_or_create(tenant=tenant, kind=kind.name, defaults={"days": 3650})
     return tenants
 
 

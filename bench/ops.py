@@ -16,7 +16,7 @@ creates, because it changes every tenant's events retention for a moment):
   backends and of the clients is reported, to show where the time goes. Beside ``COPY ... FROM STDIN`` of as many
   rows for another fresh tenant.
 - **restore**: a dedicated tenant gets ``restore_rows`` audit records through the audit chain's bulk path (timed on
-  its own); the retention trim archives and purges them (``maintenance.tenant_trim``, the sanctioned removal); the
+  its own); the retention trim archives and purges them (``trim.tenant_trim``, the sanctioned removal); the
   archive is restored by ``restore.archive_restore`` in a fresh process; the count and ``chain_verify`` are checked.
   Beside ``COPY ... TO`` / ``COPY ... FROM`` of the same rows (the latter rolled back).
 - **trim**: two dedicated tenants each get one month of events copied from tenants[0]'s rows: one in a month that
@@ -53,8 +53,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.chain import chain_verify
-from authmon import maintenance, partitions, registry
-from authmon.models import ApiToken, Tenant
+from authmon import partitions, registry, trim
+from authmon.models import ApiToken, Retention, Tenant
 from authmon.paging import paginate
 from authmon.selectors import log_search
 from bench.harness import Bench, ms, raw_sql, sample, say
@@ -71,6 +71,13 @@ INGEST_TARGET = 25_000  # events/s
 RESTORE_TARGET = 20_000  # records/s
 TRIM_TARGET_S = 1.0
 RETENTION_KINDS = ("audit", "events", "jobs", "notifications", "sessions", "grants")
+
+
+def retain(tenant: Any, **days: int) -> None:
+    """Set a tenant's (or tenant id's) retention of the named kinds, without the audit record of the console's form."""
+    tenant_id = getattr(tenant, "pk", tenant)
+    for kind, value in days.items():
+        Retention.objects.update_or_create(tenant_id=tenant_id, kind=kind, defaults={"days": value})
 
 
 def run(bench: Bench) -> None:
@@ -597,10 +604,9 @@ def restore_measure(bench: Bench) -> None:
         rows = Path(tmp) / "audit.copy"
         out_s, _ = _copy_out(f"COPY (SELECT * FROM {table} WHERE tenant_id = {int(tenant.pk)}) TO STDOUT", rows)
 
-        tenant.retention_audit_days = 1  # every record past retention: the trim archives, then purges them all
-        tenant.save(update_fields=["retention_audit_days"])
+        retain(tenant, audit=1)  # every record past retention: the trim archives, then purges them all
         began = time.perf_counter()
-        report = maintenance.tenant_trim(tenant=tenant, now=now)
+        report = trim.tenant_trim(tenant=tenant, now=now)
         trim_s = time.perf_counter() - began
         purged = report.deleted.get("audit", 0)
         archive = report.archives[0].written.place.resolve()
@@ -712,19 +718,17 @@ def trim_measure(bench: Bench) -> None:
     partitions.partitions_ensure(now=month, months_ahead=0)
     copied = _month_copy(month_tenant, source, month, per_month)
     raw_s, raw_rows = _raw_delete(month_tenant, partitions.month_add(month, 1))
-    month_tenant.retention_events_days = _days_until(now, partitions.month_add(month, 1))
-    month_tenant.save(update_fields=["retention_events_days"])
+    retain(month_tenant, events=_days_until(now, partitions.month_add(month, 1)))
     # The drop tenant keeps every loaded row meanwhile, so that no tenant's short retention lets this trim drop any.
-    drop_tenant.retention_events_days = _days_until(now, oldest_month) + 2
-    drop_tenant.save(update_fields=["retention_events_days"])
+    retain(drop_tenant, events=_days_until(now, oldest_month) + 2)
     began = time.perf_counter()
-    report = maintenance.tenant_trim(tenant=month_tenant, now=now)
+    report = trim.tenant_trim(tenant=month_tenant, now=now)
     trim_s = time.perf_counter() - began
     left = events.objects.for_tenant(month_tenant).count()
     deleted = report.deleted.get("events", 0)
     how = (
         f"dropped {', '.join(report.dropped['events'])}" if report.dropped.get("events") else "batched deletes"
-    ) + f" ({maintenance.TRIM_BATCH:,} per batch)"
+    ) + f" ({trim.TRIM_BATCH:,} per batch)"
     bench.record(
         "trim",
         f"one tenant's month of events ({copied:,} rows), other tenants keep it",
@@ -748,17 +752,18 @@ def trim_measure(bench: Bench) -> None:
     partitions.partitions_ensure(now=month, months_ahead=0)
     copied = _month_copy(drop_tenant, source, month, per_month)
     raw_s, raw_rows = _raw_delete(drop_tenant, partitions.month_add(month, 1))
-    saved = dict(Tenant.objects.values_list("pk", "retention_events_days"))
+    saved = list(Retention.objects.filter(kind="events").values_list("tenant_id", "days"))
     try:
-        Tenant.objects.update(retention_events_days=days)  # ends in the first day of the oldest loaded month
-        drop_tenant.refresh_from_db()
+        for tenant_id in Tenant.objects.values_list("pk", flat=True):  # ends in the first day of the oldest month
+            retain(tenant_id, events=days)
         with CaptureQueriesContext(connection) as queries:
             began = time.perf_counter()
-            report = maintenance.tenant_trim(tenant=drop_tenant, now=now)
+            report = trim.tenant_trim(tenant=drop_tenant, now=now)
             trim_s = time.perf_counter() - began
     finally:
-        for pk, value in saved.items():
-            Tenant.objects.filter(pk=pk).update(retention_events_days=value)
+        Retention.objects.filter(kind="events").delete()
+        for tenant_id, value in saved:
+            retain(tenant_id, events=value)
     locked = sum(float(q["time"]) for q in queries.captured_queries if q["sql"].startswith(("ALTER TABLE", "DROP")))
     keys = sum(float(q["time"]) for q in queries.captured_queries if "_ingest_key" in q["sql"][:80])
     left = events.objects.for_tenant(drop_tenant).count()

@@ -9,17 +9,17 @@ class EventsConfig(AppConfig):
         from authmon import registry
         from events.filtersets import EventLogFilterSet
         from events.models import EventLog
+        from events.nlq_fields import EVENT_FIELDS
         from events.tables import EventLogTable
 
         registry.register(
             registry.LogKind(
-                name="events",
                 model=EventLog,
-                label="Event Logs",
                 table=EventLogTable,
                 filterset=EventLogFilterSet,
-                field_map_path="events.nlq_fields.EVENT_FIELDS",
-                time_field="created_on",
+                field_map=EVENT_FIELDS,
+                menu_order=20,
+                default_retention_days=365,
                 search_fields=("email",),
                 search_label="Search by email",
                 export_label="Export Login Events",

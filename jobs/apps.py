@@ -7,32 +7,33 @@ class JobsConfig(AppConfig):
 
     def ready(self) -> None:
         from authmon import registry
+        from jobs import views
         from jobs.filtersets import JobLogFilterSet
         from jobs.models import JobLog
+        from jobs.nlq_fields import JOB_FIELDS
         from jobs.tables import JobLogTable
+        from jobs.trim import JobTrimPolicy
 
         registry.register(
             registry.LogKind(
-                name="jobs",
                 model=JobLog,
-                label="Job Logs",
                 table=JobLogTable,
                 filterset=JobLogFilterSet,
-                field_map_path="jobs.nlq_fields.JOB_FIELDS",
-                time_field="created_at",
+                field_map=JOB_FIELDS,
+                menu_order=30,
+                default_retention_days=90,
+                trim=JobTrimPolicy(),
                 search_fields=("job_name",),
                 search_label="Search by job name",
                 export_label="Export Job Logs",
                 noun="job runs",
-                extra={
-                    "record_actions": {
-                        "progress": "jobs.views.progress_view",
-                        "download": "jobs.views.download_view",
-                        "retry": "jobs.views.retry_view",
-                    },
-                    "detail_template": "jobs/detail_extra.html",
-                    "detail_actions": "jobs/detail_actions.html",
-                    "singular": "Job run",
+                singular_label="Job run",
+                detail_template="jobs/detail_extra.html",
+                detail_actions_template="jobs/detail_actions.html",
+                record_actions={
+                    "progress": views.progress_view,
+                    "download": views.download_view,
+                    "retry": views.retry_view,
                 },
             )
         )

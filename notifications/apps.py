@@ -9,17 +9,17 @@ class NotificationsConfig(AppConfig):
         from authmon import registry
         from notifications.filtersets import NotificationLogFilterSet
         from notifications.models import NotificationLog
+        from notifications.nlq_fields import NOTIFICATION_FIELDS
         from notifications.tables import NotificationLogTable
 
         registry.register(
             registry.LogKind(
-                name="notifications",
                 model=NotificationLog,
-                label="Notification Logs",
                 table=NotificationLogTable,
                 filterset=NotificationLogFilterSet,
-                field_map_path="notifications.nlq_fields.NOTIFICATION_FIELDS",
-                time_field="timestamp",
+                field_map=NOTIFICATION_FIELDS,
+                menu_order=40,
+                default_retention_days=180,
                 search_fields=("subject", "recipient"),
                 search_label="Search subject or recipient",
                 export_label="Export Notification Logs",

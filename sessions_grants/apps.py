@@ -9,18 +9,29 @@ class SessionsGrantsConfig(AppConfig):
         from authmon import registry
         from sessions_grants.filtersets import GrantFilterSet, SessionFilterSet
         from sessions_grants.models import Grant, Session
+        from sessions_grants.nlq_fields import GRANT_FIELDS, SESSION_FIELDS
         from sessions_grants.services import revocations_kept_audit
         from sessions_grants.tables import GrantTable, SessionTable
+        from sessions_grants.views import revoke_view
+        from sessions_grants.webhooks import revocations_after_ingest
 
+        # What the two kinds share: they are state, revocable one by one, and revocations reach the webhook.
+        revocable = {
+            "kept_revoked_audit": revocations_kept_audit,
+            "after_ingest": revocations_after_ingest,
+            "record_actions": {"revoke": revoke_view},
+            "detail_template": "sessions_grants/detail_panel.html",
+            "detail_actions_template": "sessions_grants/detail_actions.html",
+            "list_actions_template": "sessions_grants/list_actions.html",
+        }
         registry.register(
             registry.LogKind(
-                name="sessions",
                 model=Session,
-                label="Sessions",
                 table=SessionTable,
                 filterset=SessionFilterSet,
-                field_map_path="sessions_grants.nlq_fields.SESSION_FIELDS",
-                time_field="created_at",
+                field_map=SESSION_FIELDS,
+                menu_order=50,
+                default_retention_days=90,
                 search_fields=("user_id__exact",),
                 search_label="Search by user ID",
                 export_label="Export Sessions",
@@ -28,26 +39,18 @@ class SessionsGrantsConfig(AppConfig):
                 client_fields=("client_id",),
                 upsert_key="session_id",
                 noun="sessions",
-                kept_revoked_audit=revocations_kept_audit,
-                extra={
-                    "record_actions": {"revoke": "sessions_grants.views.revoke_view"},
-                    "detail_actions": "sessions_grants/detail_actions.html",
-                    "detail_template": "sessions_grants/detail_panel.html",
-                    "after_ingest": "sessions_grants.webhooks.revocations_after_ingest",
-                    "list_actions": "sessions_grants/list_actions.html",
-                    "singular": "Session",
-                },
+                singular_label="Session",
+                **revocable,
             )
         )
         registry.register(
             registry.LogKind(
-                name="grants",
                 model=Grant,
-                label="Grants",
                 table=GrantTable,
                 filterset=GrantFilterSet,
-                field_map_path="sessions_grants.nlq_fields.GRANT_FIELDS",
-                time_field="created_at",
+                field_map=GRANT_FIELDS,
+                menu_order=60,
+                default_retention_days=365,
                 search_fields=("email",),
                 search_label="Search by email",
                 export_label="Export Grants",
@@ -55,14 +58,7 @@ class SessionsGrantsConfig(AppConfig):
                 client_fields=("client",),
                 upsert_key="grant_id",
                 noun="grants",
-                kept_revoked_audit=revocations_kept_audit,
-                extra={
-                    "record_actions": {"revoke": "sessions_grants.views.revoke_view"},
-                    "detail_actions": "sessions_grants/detail_actions.html",
-                    "detail_template": "sessions_grants/detail_panel.html",
-                    "after_ingest": "sessions_grants.webhooks.revocations_after_ingest",
-                    "list_actions": "sessions_grants/list_actions.html",
-                    "singular": "Grant",
-                },
+                singular_label="Grant",
+                **revocable,
             )
         )

@@ -39,3 +39,11 @@ def sample_record(kind: LogKind, tenant: Any, marker: str, *, when: dt.datetime 
         values["new_entity"] = {"name": f"{marker}-new"}
     values.update(overrides)
     return kind.model.objects.create(**values)
+
+
+def retain(tenant: Any, **days: int) -> None:
+    """Set ``tenant``'s retention of the named kinds (``retain(t, audit=365)``), as a super admin's change would."""
+    from authmon.models import Retention
+
+    for kind, value in days.items():
+        Retention.objects.update_or_create(tenant=tenant, kind=kind, defaults={"days": value})

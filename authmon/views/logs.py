@@ -15,7 +15,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from audit.services import audit_record
@@ -117,7 +116,7 @@ def detail_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
     if record is None:
         raise Http404(f"No such {kind.label.lower().rstrip('s')} in this tenant.")
     fields = []
-    skip = set(kind.extra.get("detail_skip", ()))
+    skip = set(kind.detail_skip)
     for f in kind.data_fields:
         if f.name in skip:
             continue
@@ -142,8 +141,8 @@ def detail_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
         "kind": kind,
         "record": record,
         "fields": fields,
-        "detail_template": kind.extra.get("detail_template"),
-        "detail_actions": kind.extra.get("detail_actions"),
+        "detail_template": kind.detail_template,
+        "detail_actions": kind.detail_actions_template,
         "can_revoke": has_perm(request.user, Perm.REVOKE, kind.name),
         "can_retry": has_perm(request.user, Perm.RETRY, kind.name),
     }
@@ -309,7 +308,7 @@ def urls_for(kind: LogKind) -> list[URLPattern]:
         path("export/", export_view, {"kind": kind}, name=f"{name}_export"),
         *([path("restore/", restore_view, {"kind": kind}, name=f"{name}_restore")] if kind.restorable else []),
         *(
-            path(f"<int:pk>/{action}/", import_string(view), {"kind": kind}, name=f"{name}_{action}")
-            for action, view in kind.extra.get("record_actions", {}).items()
+            path(f"<int:pk>/{action}/", view, {"kind": kind}, name=f"{name}_{action}")
+            for action, view in kind.record_actions.items()
         ),
     ]

@@ -17,9 +17,9 @@ from audit.models import AuditChain, AuditLog
 from audit.services import audit_record
 from authmon import exports, registry
 from authmon.ingest import records_ingest
-from authmon.maintenance import tenant_trim
 from authmon.restore import RestoreError, archive_restore
-from tests.samples import sample_record
+from authmon.trim import tenant_trim
+from tests.samples import retain, sample_record
 
 AUDIT = "audit"
 
@@ -164,8 +164,7 @@ def test_conflict_handling_is_refused(tenant_a):
 def test_trim_moves_the_anchor_and_the_chain_still_verifies(tenant_a):
     old = write(tenant_a, 4, days_ago=400)
     write(tenant_a, 2, start=10)
-    tenant_a.retention_audit_days = 365
-    tenant_a.save()
+    retain(tenant_a, audit=365)
     report = tenant_trim(tenant=tenant_a)
     assert report.deleted["audit"] == 4
     head = AuditChain.objects.get(tenant=tenant_a)
@@ -180,8 +179,7 @@ def test_trim_keeps_an_old_record_that_follows_a_young_one(tenant_a):
     write(tenant_a, 2, days_ago=400)  # seq 1, 2
     write(tenant_a, 1, start=5)  # seq 3, young
     write(tenant_a, 1, days_ago=400, start=6)  # seq 4, old but written after a young one
-    tenant_a.retention_audit_days = 365
-    tenant_a.save()
+    retain(tenant_a, audit=365)
     assert tenant_trim(tenant=tenant_a).deleted["audit"] == 2
     assert sorted(AuditLog.objects.filter(tenant=tenant_a).values_list("seq", flat=True)) == [3, 4]
     assert chain.chain_verify(tenant=tenant_a).ok
@@ -189,8 +187,7 @@ def test_trim_keeps_an_old_record_that_follows_a_young_one(tenant_a):
 
 def test_everything_trimmed_then_new_records_link_to_the_anchor(tenant_a):
     write(tenant_a, 3, days_ago=400)
-    tenant_a.retention_audit_days = 365
-    tenant_a.save()
+    retain(tenant_a, audit=365)
     assert tenant_trim(tenant=tenant_a).deleted["audit"] == 3
     assert chain.chain_verify(tenant=tenant_a).ok
     audit_record(tenant=tenant_a, actor="a@x", action="update Role")
@@ -202,8 +199,7 @@ def test_restore_after_trim_takes_back_the_archived_positions(tenant_a):
     write(tenant_a, 4, days_ago=400)
     raw = export_all(tenant_a)
     write(tenant_a, 1, start=9)
-    tenant_a.retention_audit_days = 365
-    tenant_a.save()
+    retain(tenant_a, audit=365)
     tenant_trim(tenant=tenant_a)
     result = archive_restore(raw=raw, tenant=tenant_a)
     assert result.created == 4

@@ -25,11 +25,12 @@ from django.utils import timezone
 
 from audit import chain
 from audit.models import AuditChain, AuditLog
-from authmon.maintenance import tenant_trim
 from authmon.models import Role, Tenant
+from authmon.trim import tenant_trim
 from jobs.models import JobLog
 from tests.audit.test_chain import write
 from tests.authmon.test_log_views import login
+from tests.samples import retain
 
 
 @pytest.fixture(autouse=True)
@@ -198,8 +199,7 @@ def test_a_trim_after_a_checkpoint_still_verifies(tenant_a, capsys):
     write(tenant_a, 4, days_ago=400)
     write(tenant_a, 2, start=10)
     checkpoint(capsys)
-    tenant_a.retention_audit_days = 365
-    tenant_a.save()
+    retain(tenant_a, audit=365)
     assert tenant_trim(tenant=tenant_a).deleted["audit"] == 4
     call_command("verify_audit_chain", "--tenant", "acme")
     assert "acme: OK, 2 records verified" in capsys.readouterr().out
@@ -212,8 +212,7 @@ def test_trimming_past_the_checkpoint_still_verifies(tenant_a, capsys):
     write(tenant_a, 3, days_ago=400)
     checkpoint(capsys)
     write(tenant_a, 2, days_ago=400, start=5)
-    tenant_a.retention_audit_days = 365
-    tenant_a.save()
+    retain(tenant_a, audit=365)
     assert tenant_trim(tenant=tenant_a).deleted["audit"] == 5  # everything, the checkpoint's seq 3 included
     call_command("verify_audit_chain", "--tenant", "acme")
     assert "acme: OK" in capsys.readouterr().out

@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.chain import chain_verify
 from audit.models import AuditChain, AuditLog, ImmutableRecordError
 from authmon import registry
-from tests.samples import sample_record
+from tests.samples import retain, sample_record
 
 on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: its triggers")
 
@@ -134,12 +134,10 @@ def test_superuser_bypassing_the_triggers_is_caught_by_verify(record, tenant_a):
 
 
 def test_trim_deletes_through_the_guard(tenant_a, record):
-    from authmon.maintenance import tenant_trim
+    from authmon.trim import tenant_trim
 
-    tenant_a.retention_audit_days = 0
-    tenant_a.save()
+    retain(tenant_a, audit=0)
     assert tenant_trim(tenant=tenant_a, now=timezone.now()).deleted.get("audit") is None  # 0 days: keep forever
-    tenant_a.retention_audit_days = 1
-    tenant_a.save()
+    retain(tenant_a, audit=1)
     assert tenant_trim(tenant=tenant_a, now=timezone.now() + dt.timedelta(days=2)).deleted["audit"] == 1
     assert chain_verify(tenant=tenant_a).ok

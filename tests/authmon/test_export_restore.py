@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from audit.models import AuditLog
 from authmon import exports, registry
-from authmon.maintenance import tenant_trim
 from authmon.models import Role
 from authmon.restore import RestoreError, archive_restore
+from authmon.trim import tenant_trim
 from jobs.models import JobLog
 from tests.authmon.test_log_views import login
-from tests.samples import sample_record
+from tests.samples import retain, sample_record
 
 
 @pytest.fixture
@@ -55,8 +55,7 @@ def test_json_export_round_trip_after_trim(client, tenant_a, audit_rows):
     assert data["header"]["count"] == 5
     before = {r["id"]: r for r in data["records"]}
 
-    tenant_a.retention_audit_days = 365
-    tenant_a.save()
+    retain(tenant_a, audit=365)
     report = tenant_trim(tenant=tenant_a)
     assert report.deleted["audit"] == 5
     assert report.archives, "audit must be archived before it is trimmed"

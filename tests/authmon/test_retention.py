@@ -20,7 +20,7 @@ def test_super_admin_changes_retention_and_it_is_audited(client, tenant_a):
     response = client.post(reverse("retention"), form_data(events=90))
     assert response.status_code == 302
     tenant_a.refresh_from_db()
-    assert tenant_a.retention_events_days == 90
+    assert tenant_a.retention_days("events") == 90
     record = AuditLog.objects.get(action="update TenantSettings")
     assert record.new_entity["retention_events_days"] == 90
     assert record.diff["retention_events_days"]["_new"] == 90
@@ -29,11 +29,11 @@ def test_super_admin_changes_retention_and_it_is_audited(client, tenant_a):
 @pytest.mark.parametrize("value", ["-1", "abc", "40000"])
 def test_bad_values_are_refused(client, tenant_a, value):
     login(client, tenant_a, Role.SUPER_ADMIN)
-    before = tenant_a.retention_events_days
+    before = tenant_a.retention_days("events")
     response = client.post(reverse("retention"), form_data(events=value))
     assert response.status_code == 400
     tenant_a.refresh_from_db()
-    assert tenant_a.retention_events_days == before
+    assert tenant_a.retention_days("events") == before
     assert not AuditLog.objects.filter(action="update TenantSettings").exists()
 
 

@@ -15,9 +15,10 @@ from django.utils import timezone
 from audit.chain import chain_verify
 from audit.models import AuditChain, AuditLog
 from authmon import partitions
-from authmon.maintenance import tenant_trim
 from authmon.partitions import month_add, month_floor, partition_name
+from authmon.trim import tenant_trim
 from tests import dbrole
+from tests.samples import retain
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: partitions")
 
@@ -126,8 +127,7 @@ def test_a_late_record_moves_out_of_the_default_partition(tenant_a):
 def test_trim_drops_an_archived_month_and_moves_the_anchor(tenant_a, tenant_b, archives):
     now = timezone.now()
     for tenant in (tenant_a, tenant_b):
-        tenant.retention_audit_days = 30
-        tenant.save()
+        retain(tenant, audit=30)
     old_a = [record(tenant_a, now - dt.timedelta(days=200, minutes=n)) for n in (3, 2, 1)]
     old_b = record(tenant_b, now - dt.timedelta(days=200))
     young = record(tenant_a, now - dt.timedelta(days=1))
@@ -158,8 +158,7 @@ def test_trim_drops_an_archived_month_and_moves_the_anchor(tenant_a, tenant_b, a
 @pytest.mark.django_db
 def test_a_month_holding_a_late_record_is_left_to_the_batched_purge(tenant_a, archives):
     now = timezone.now()
-    tenant_a.retention_audit_days = 30
-    tenant_a.save()
+    retain(tenant_a, audit=30)
     first = record(tenant_a, now - dt.timedelta(days=200))
     younger = record(tenant_a, now - dt.timedelta(days=100))
     late = record(tenant_a, now - dt.timedelta(days=200, hours=1))  # follows a younger record in the chain
@@ -185,8 +184,7 @@ def test_a_month_holding_a_late_record_is_left_to_the_batched_purge(tenant_a, ar
 @pytest.mark.django_db
 def test_a_month_not_yet_a_prefix_is_kept_whole(tenant_a, archives):
     now = timezone.now()
-    tenant_a.retention_audit_days = 30
-    tenant_a.save()
+    retain(tenant_a, audit=30)
     first = record(tenant_a, now - dt.timedelta(days=200))
     younger = record(tenant_a, now - dt.timedelta(days=1))
     late = record(tenant_a, now - dt.timedelta(days=200, hours=1))

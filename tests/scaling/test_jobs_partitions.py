@@ -11,10 +11,11 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from authmon import partitions
-from authmon.maintenance import tenant_trim
 from authmon.partitions import month_add, month_floor, partition_name
+from authmon.trim import tenant_trim
 from jobs.models import JobLog, JobRun
 from tests import dbrole
+from tests.samples import retain
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: partitions")
 
@@ -82,8 +83,7 @@ def test_external_id_stays_unique_per_tenant_across_months(tenant_a, tenant_b):
 def test_trim_drops_job_months_but_keeps_one_with_a_pending_or_running_job(tenant_a, tenant_b):
     now = timezone.now()
     for tenant in (tenant_a, tenant_b):
-        tenant.retention_jobs_days = 30
-        tenant.save()
+        retain(tenant, jobs=30)
     done = job(tenant_a, now - dt.timedelta(days=200), external_id="done-1")
     stuck_month_done = job(tenant_b, now - dt.timedelta(days=120))
     stuck = job(tenant_b, now - dt.timedelta(days=120), status="running")
@@ -116,8 +116,7 @@ def test_trim_drops_job_months_but_keeps_one_with_a_pending_or_running_job(tenan
 @pytest.mark.django_db
 def test_a_pending_job_arriving_during_the_drop_keeps_the_month_and_its_keys(tenant_a, monkeypatch):
     now = timezone.now()
-    tenant_a.retention_jobs_days = 30
-    tenant_a.save()
+    retain(tenant_a, jobs=30)
     old = job(tenant_a, now - dt.timedelta(days=200), external_id="late-1")
     partitions.partitions_ensure(now=now)
     month = next(p for p in partitions.partitions_list(JOBS) if p.name == where(old.pk))

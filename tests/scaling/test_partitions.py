@@ -14,12 +14,13 @@ from django.utils import timezone
 
 from authmon import partitions, registry
 from authmon.ingest import records_ingest
-from authmon.maintenance import tenant_trim
 from authmon.partitions import month_add, month_floor, partition_name
 from authmon.tasks import partitions_ensure_task
+from authmon.trim import tenant_trim
 from jobs.models import JobLog
 from tests import dbrole
 from tests.api.conftest import record
+from tests.samples import retain
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: partitions")
 sqlite_only = pytest.mark.skipif(connection.vendor == "postgresql", reason="needs SQLite: checks the embedded mode")
@@ -134,9 +135,8 @@ def test_keys_follow_deletes_and_updates(tenant_a):
 @pytest.mark.django_db
 def test_trim_drops_months_past_every_tenants_retention_then_deletes_in_batches(tenant_a, tenant_b):
     now = timezone.now()
-    tenant_a.retention_events_days, tenant_b.retention_events_days = 30, 60
-    tenant_a.save()
-    tenant_b.save()
+    retain(tenant_a, events=30)
+    retain(tenant_b, events=60)
     ancient = [event(t, now - dt.timedelta(days=100), external_id=f"a-{t.slug}") for t in (tenant_a, tenant_b)]
     a_edge = event(tenant_a, now - dt.timedelta(days=45))  # past a's 30 days, inside b's 60: a batched delete
     b_edge = event(tenant_b, now - dt.timedelta(days=45))
@@ -164,9 +164,8 @@ def test_trim_drops_months_past_every_tenants_retention_then_deletes_in_batches(
 @pytest.mark.django_db
 def test_a_tenant_that_keeps_forever_prevents_partition_drops(tenant_a, tenant_b):
     now = timezone.now()
-    tenant_a.retention_events_days, tenant_b.retention_events_days = 30, 0
-    tenant_a.save()
-    tenant_b.save()
+    retain(tenant_a, events=30)
+    retain(tenant_b, events=0)
     old_a, old_b = event(tenant_a, now - dt.timedelta(days=100)), event(tenant_b, now - dt.timedelta(days=100))
     partitions.partitions_ensure(now=now)
     report = tenant_trim(tenant=tenant_a, now=now)
@@ -182,8 +181,7 @@ def test_a_busy_table_defers_the_drop_instead_of_queueing_writers(tenant_a, monk
     import psycopg
 
     now = timezone.now()
-    tenant_a.retention_events_days = 30
-    tenant_a.save()
+    retain(tenant_a, events=30)
     old = event(tenant_a, now - dt.timedelta(days=100), external_id="busy-1")
     partitions.partitions_ensure(now=now)
     monkeypatch.setattr(partitions, "LOCK_TIMEOUT", "200ms")
@@ -264,8 +262,7 @@ def test_embedded_mode_has_plain_tables_and_trims_by_deleting(tenant_a):
     assert not partitions.is_partitioned(events())
     assert partitions.partitions_ensure().summary() == "All partitions in place."
     assert partitions_ensure_task.delay().get() is None
-    tenant_a.retention_events_days = 30
-    tenant_a.save()
+    retain(tenant_a, events=30)
     event(tenant_a, timezone.now() - dt.timedelta(days=100), external_id="s-1")
     report = tenant_trim(tenant=tenant_a)
     assert report.deleted["events"] == 1 and report.dropped == {}

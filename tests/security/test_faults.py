@@ -24,15 +24,15 @@ from django.utils import timezone
 from audit.chain import chain_verify
 from audit.models import AuditLog
 from authmon import exports, filestore, registry
-from authmon.maintenance import tenant_trim
 from authmon.models import Role
 from authmon.restore import archive_restore
+from authmon.trim import tenant_trim
 from jobs.models import JobLog
 from jobs.runner import job_create, jobs_mark_stale, stale_after
 from jobs.services import run_file_record
 from tests import dbrole
 from tests.authmon.test_log_views import login
-from tests.samples import sample_record
+from tests.samples import retain, sample_record
 
 ROOT = Path(__file__).resolve().parents[2]
 on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
@@ -149,8 +149,7 @@ def trimmed_archive(tenant_a):
         sample_record(kind, tenant_a, f"rst{n}", when=old + dt.timedelta(minutes=n))
     queryset = AuditLog.objects.for_tenant(tenant_a).order_by("-timestamp", "-pk")
     raw = "".join(exports.stream_json(kind, queryset, tenant_slug=tenant_a.slug, filters={}, limit=1000)).encode()
-    tenant_a.retention_audit_days = 365
-    tenant_a.save()
+    retain(tenant_a, audit=365)
     assert tenant_trim(tenant=tenant_a).deleted["audit"] == 200
     return raw
 

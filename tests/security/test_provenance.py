@@ -21,7 +21,7 @@ from jobs.models import JobLog, JobRun, RunFile
 from tests.api.conftest import make_client
 from tests.authmon.test_log_views import login
 from tests.conftest import make_user
-from tests.samples import sample_record
+from tests.samples import retain, sample_record
 
 CANARY = "b-secret-canary@globex.example"
 
@@ -285,8 +285,7 @@ def test_trim_archive_is_downloadable_by_super_admins_from_the_trim_job(
     audit = registry.get("audit")
     for i in range(3):
         sample_record(audit, tenant_a, f"old{i}", when=timezone.now() - dt.timedelta(days=500 + i))
-    tenant_a.retention_audit_days = 365
-    tenant_a.save()
+    retain(tenant_a, audit=365)
     with django_capture_on_commit_callbacks(execute=True):
         job = job_create(tenant=tenant_a, job_name="audit log trim", job_type="trim")
         job_enqueue(job, trim_run_task)

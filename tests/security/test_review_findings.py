@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from authmon import filestore, registry
 from authmon.daterange import custom_range
-from authmon.maintenance import tenant_trim
 from authmon.models import Role
+from authmon.trim import tenant_trim
 from jobs.models import JobLog
 from tests.api.conftest import make_client
 from tests.authmon.test_log_views import login
+from tests.samples import retain
 
 FAR = [
     {"start": "0001-01-01T00:00:00+14:00"},
@@ -76,8 +77,7 @@ def test_an_ingested_running_job_does_not_escape_retention(tenant_a):
         for n, status in enumerate(["running", "pending", "success"])
     ]
     assert make_client(tenant_a, ["ingest"]).ingest("jobs", records).status_code == 201
-    tenant_a.retention_jobs_days = 30
-    tenant_a.save()
+    retain(tenant_a, jobs=30)
     tenant_trim(tenant=tenant_a)
     assert not JobLog.objects.for_tenant(tenant_a).exists(), "a record saying 'running' is data, not a run"
 
@@ -87,8 +87,7 @@ def test_a_console_run_still_in_progress_is_kept(tenant_a):
 
     job = job_create(tenant=tenant_a, job_name="events export", job_type="export")
     JobLog.objects.filter(pk=job.pk).update(latest_status="running", created_at=timezone.now() - dt.timedelta(days=400))
-    tenant_a.retention_jobs_days = 30
-    tenant_a.save()
+    retain(tenant_a, jobs=30)
     tenant_trim(tenant=tenant_a)
     assert JobLog.objects.filter(pk=job.pk).exists()
 

@@ -1,0 +1,88 @@
+"""How long each tenant keeps each kind's records: selectors and the one service that changes it.
+
+A tenant's retention is one ``Retention`` row per kind it changed; a kind it never changed keeps the kind's own
+``default_retention_days`` (``LogKind``), so a new kind needs no migration of the tenants. 0 days keeps forever.
+The nightly trim (``authmon.trim``) reads it; only super admins change it (the Retention page), and every change
+is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from authmon import registry
+
+if TYPE_CHECKING:
+    from authmon.models import Tenant
+    from authmon.registry import LogKind
+
+MAX_DAYS = 36_500  # a hundred years; 0 means keep forever
+
+
+def _kind(kind: LogKind | str) -> LogKind:
+    return registry.get(kind) if isinstance(kind, str) else kind
+
+
+def retention_all(tenant: Tenant) -> dict[str, int]:
+    """Days ``tenant`` keeps each registered kind's records, in menu order."""
+    from authmon.models import Retention
+
+    chosen = dict(Retention.objects.filter(tenant_id=tenant.pk).values_list("kind", "days"))
+    return {kind.name: chosen.get(kind.name, kind.default_retention_days) for kind in registry.kinds()}
+
+
+def retention_days(tenant: Tenant, kind: LogKind | str) -> int:
+    """Days ``tenant`` keeps records of ``kind``; 0 keeps them forever."""
+    from authmon.models import Retention
+
+    kind = _kind(kind)
+    row = Retention.objects.filter(tenant_id=tenant.pk, kind=kind.name).values_list("days", flat=True).first()
+    return kind.default_retention_days if row is None else int(row)
+
+
+def retention_horizon(kind: LogKind, *, now: dt.datetime) -> dt.datetime | None:
+    """The time before which no tenant keeps records of ``kind``; None while any tenant keeps them forever (0)."""
+    from authmon.models import Retention, Tenant
+
+    tenants = Tenant.objects.count()
+    if not tenants:
+        return None
+    rows = Retention.objects.filter(kind=kind.name)
+    days = set(rows.values_list("days", flat=True).distinct())
+    if rows.count() < tenants:  # the tenants without a row keep the default
+        days.add(kind.default_retention_days)
+    if 0 in days:
+        return None
+    return now - dt.timedelta(days=max(days))
+
+
+def retention_set(*, tenant: Tenant, days: dict[str, int], actor: str) -> dict[str, tuple[int, int]]:
+    """Change ``tenant``'s retention of the kinds named in ``days`` and audit it; returns {kind: (old, new)}."""
+    from audit.services import audit_record
+    from authmon.models import Retention, Tenant
+
+    changes: dict[str, tuple[int, int]] = {}
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        current = retention_all(locked)
+        for name, value in days.items():
+            registry.get(name)  # KeyError for a kind that does not exist
+            if not 0 <= value <= MAX_DAYS:
+                raise ValueError(f"{name}: retention must be 0 (keep forever) to {MAX_DAYS:,} days, not {value}.")
+            if current[name] != value:
+                Retention.objects.update_or_create(tenant=locked, kind=name, defaults={"days": value})
+                changes[name] = (current[name], value)
+        if changes:
+            audit_record(
+                tenant=locked,
+                actor=actor,
+                action="update TenantSettings",
+                target=f"{locked.slug} retention",
+                old={f"retention_{k}_days": old for k, (old, _) in changes.items()},
+                new={f"retention_{k}_days": new for k, (_, new) in changes.items()},
+                comments="Retention policy changed",
+            )
+    return changes
