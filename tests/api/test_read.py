@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import types
-from dataclasses import dataclass
 
 import pytest
-from django.db.models import Q
 from django.utils import timezone
 
-from authmon import registry
-from authmon.registry import LogKind
 from sessions_grants.models import Session
 from tests.api.conftest import record
 
@@ -246,93 +240,38 @@ def test_revocations_bad_parameters(api_a, params):
 # -------------------------------------------------------------------------------------------------------- q
 
 
-@dataclass
-class FakeInterpretation:
-    q: Q
-    summary: str
-
-
-class FakeNLQError(Exception):
-    def __init__(self, message: str, position: int, suggestions: list[str]) -> None:
-        super().__init__(message)
-        self.message, self.position, self.suggestions = message, position, suggestions
-
-
-@pytest.fixture
-def fake_nlq(monkeypatch):
-    """A stand-in query language: "type is X" filters event_type; anything else fails at position 0."""
-    calls = []
-
-    def interpret(text, field_map, *, now, tz):
-        calls.append((text, field_map, now, tz))
-        if text == "impossible values":
-            return FakeInterpretation(Q(email="a\x00b") | Q(id__gt=10**30), "email is a NUL")
-        if text.startswith("type is "):
-            value = text.removeprefix("type is ")
-            return FakeInterpretation(Q(event_type=value), f"event type is {value}")
-        raise FakeNLQError("Unknown field 'colour'", 0, ["client", "created on"])
-
-    module = types.ModuleType("nlq")
-    module.interpret, module.NLQError = interpret, FakeNLQError
-    monkeypatch.setitem(sys.modules, "nlq", module)
-    monkeypatch.setattr(LogKind, "field_map", property(lambda kind: {"fields-of": kind.name}))
-    return calls
-
-
-def test_q_filters_and_explains(api_a, events, fake_nlq, tenant_a):
-    body = api_a.list("events", q="type is login_failed", email="user0@example.com").json()
-    assert body["interpretation"] == "event type is login_failed AND email is user0@example.com"
+def test_q_filters_and_explains(api_a, events):
+    """The real query language: the question and a plain filter together, and the interpretation says both."""
+    body = api_a.list("events", q="failed logins", email="user0@example.com").json()
     assert {r["external_id"] for r in body["results"]} == {"ev-0", "ev-12", "ev-24"}
-    [(text, field_map, now, tz)] = fake_nlq
-    assert (text, field_map, tz) == ("type is login_failed", {"fields-of": "events"}, tenant_a.tz)
-    assert now.tzinfo is not None
+    assert "login failed" in body["interpretation"] and "user0@example.com" in body["interpretation"]
 
 
-def test_q_that_cannot_be_understood(api_a, fake_nlq):
+def test_q_that_cannot_be_understood(api_a):
     response = api_a.list("events", q="colour is red")
     assert response.status_code == 400
-    assert response.json() == {
-        "error": "query",
-        "message": "Unknown field 'colour'",
-        "position": 0,
-        "suggestions": ["client", "created on"],
-    }
+    body = response.json()
+    assert body["error"] == "query"
+    assert "colour" in body["message"]
+    assert isinstance(body["position"], int) and isinstance(body["suggestions"], list)
 
 
-def test_values_the_database_refuses_are_not_a_500(api_a, events, fake_nlq):
-    response = api_a.list("events", q="impossible values")
-    assert response.status_code in (200, 400)  # PostgreSQL refuses NUL in text; SQLite simply finds nothing
-    if response.status_code == 400:
-        assert response.json()["param"] == "q"
-    else:
-        assert response.json()["results"] == []
+def test_values_the_database_refuses_are_not_a_500(api_a, events):
+    response = api_a.list("events", q="failed logins by a\x00b@example.com")
+    assert response.status_code == 400  # a NUL is refused before any query runs
+    assert response.json()["param"] == "q"
 
 
-def test_q_too_long(api_a, fake_nlq):
+def test_q_too_long(api_a):
     response = api_a.list("events", q="x" * 1001)
     assert response.status_code == 400
     assert response.json()["error"] == "query"
-    assert fake_nlq == []
 
 
 def test_q_with_the_real_query_language(api_a, events):
-    try:
-        import nlq  # noqa: F401
-
-        registry.get("events").field_map  # noqa: B018
-        from nlq import interpret  # noqa: F401
-    except ImportError:
-        response = api_a.list("events", q="event type is login")
-        assert response.status_code == 400
-        assert response.json()["error"] == "query"
-        pytest.skip("the query language (nlq) is not importable yet: q answers 400 'not supported yet'")
     body = api_a.list("events", q="event type is login_failed", limit=1000).json()
     assert {r["event_type"] for r in body["results"]} == {"login_failed"}
-    assert len(body["results"]) == sum(1 for e in events if e["event_type"] == "login_failed")
-    assert body["interpretation"]
-    failed = api_a.list("events", q="event tpye is login")
-    assert failed.status_code == 400
-    assert set(failed.json()) == {"error", "message", "position", "suggestions"}
+    assert len(body["results"]) == 9
 
 
 def test_time_order_uses_the_kind_time_field(api_a):
