@@ -17,9 +17,9 @@ from django.db.models import Q
 from nlq.fields import Field, FieldMap, FieldType
 from nlq.ir import NEGATED, And, Condition, Node, Not, Op, Or, TimeCondition
 from nlq.matching import enum_matches, like_parts, like_regex
-from nlq.render import OP_WORDS, time_phrase
+from nlq.render import time_phrase
 from nlq.timeres import Bounds, Clock
-from nlq.vocabulary import MONTH_ABBR
+from nlq.vocabulary import MONTH_ABBR, OP_WORDS
 
 #: Lookup that matches a JSON field's text, ignoring case; registered by ``authmon.lookups``.
 JSON_TEXT_LOOKUP = "text_icontains"
