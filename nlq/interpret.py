@@ -13,7 +13,7 @@ from nlq.describe import Chip, Describer
 from nlq.errors import NLQError
 from nlq.fields import FieldMap
 from nlq.ir import Node
-from nlq.lexer import parse
+from nlq.parser import parse
 from nlq.render import canonical
 from nlq.timeres import Clock
 from nlq.transformer import build
