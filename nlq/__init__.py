@@ -10,7 +10,8 @@ Pure Python: no models, no settings. A page calls :func:`interpret` with its kin
 JSON fields are searched with the ``text_icontains`` lookup that ``authmon.lookups`` registers.
 """
 
-from nlq.compiler import JSON_TEXT_LOOKUP, Chip
+from nlq.compiler import JSON_TEXT_LOOKUP
+from nlq.describe import Chip
 from nlq.errors import NLQError
 from nlq.fields import (
     ActionVocabulary,

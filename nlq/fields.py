@@ -20,6 +20,7 @@ from nlq.vocabulary import (
     HELP_OPERATORS,
     HELP_TIME_PHRASES,
     NUMBER_WORDS,
+    OP_WORDS,
     OPERATORS,
     TIME_WORDS,
     UNITS,
@@ -224,7 +225,7 @@ class FieldMap:
             for f in self.fields
         )
         shorthands = [
-            f"{s.phrases[0]}: {self.field(s.field).label} {_OP_WORDS[s.op]} {_show(s.value)}"
+            f"{s.phrases[0]}: {self.field(s.field).label} {OP_WORDS[s.op]} {_show(s.value)}"
             for s in self.declared_shorthands
         ]
         if self.person_field:
@@ -275,28 +276,6 @@ class FieldMap:
                     raise ValueError(f"{self.kind}: shorthand {s.phrases[0]!r} has a value not among the choices")
         if self.actions and not {self.actions.field, self.actions.target_field} <= set(self._by_name):
             raise ValueError(f"{self.kind}: action vocabulary names unknown fields")
-
-
-_OP_WORDS = {
-    Op.EQ: "is",
-    Op.NE: "is not",
-    Op.CONTAINS: "contains",
-    Op.NOT_CONTAINS: "does not contain",
-    Op.LIKE: "is like",
-    Op.NOT_LIKE: "is not like",
-    Op.STARTSWITH: "starts with",
-    Op.NOT_STARTSWITH: "does not start with",
-    Op.ENDSWITH: "ends with",
-    Op.NOT_ENDSWITH: "does not end with",
-    Op.IN: "is one of",
-    Op.NOT_IN: "is not one of",
-    Op.EMPTY: "is empty",
-    Op.NOT_EMPTY: "is not empty",
-    Op.GT: ">",
-    Op.GE: ">=",
-    Op.LT: "<",
-    Op.LE: "<=",
-}
 
 
 def _show(value: str | tuple[str, ...]) -> str:

@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
-from nlq.compiler import Chip, Compiler
+from nlq.compiler import Compiler
+from nlq.describe import Chip, Describer
 from nlq.errors import NLQError
 from nlq.fields import FieldMap
 from nlq.ir import Node
-from nlq.lexer import parse
+from nlq.parser import parse
 from nlq.render import canonical
 from nlq.timeres import Clock
 from nlq.transformer import build
@@ -57,13 +58,13 @@ def interpret(text: str, field_map: FieldMap, *, now: datetime, tz: ZoneInfo) ->
         return Interpretation(q=Q(), chips=[], ignored=[], canonical="", summary="", is_empty=True)
     parsed = parse(text, field_map)
     node = build(parsed.tree, field_map) if parsed.tree is not None else None
-    compiler = Compiler(field_map, clock)
-    q = compiler.q(node) if node is not None else Q()
+    q = Compiler(field_map, clock).q(node) if node is not None else Q()
+    describer = Describer(field_map, clock)
     return Interpretation(
         q=q,
-        chips=compiler.chips(node),
+        chips=describer.chips(node),
         ignored=parsed.ignored,
         canonical=canonical(node, field_map),
-        summary=compiler.summary(node),
+        summary=describer.summary(node),
         node=node,
     )

@@ -34,6 +34,7 @@ from nlq.vocabulary import (
     MONTHS,
     NOT_WORDS,
     NUMBER_WORDS,
+    OP_WORDS,
     OPERATOR_WORDS,
     OPERATORS,
     OR_WORDS,
@@ -44,27 +45,6 @@ from nlq.vocabulary import (
     WEEKDAYS,
     compact,
 )
-
-OP_WORDS: dict[Op, str] = {
-    Op.EQ: "is",
-    Op.NE: "is not",
-    Op.CONTAINS: "contains",
-    Op.NOT_CONTAINS: "does not contain",
-    Op.LIKE: "is like",
-    Op.NOT_LIKE: "is not like",
-    Op.STARTSWITH: "starts with",
-    Op.NOT_STARTSWITH: "does not start with",
-    Op.ENDSWITH: "ends with",
-    Op.NOT_ENDSWITH: "does not end with",
-    Op.IN: "is one of",
-    Op.NOT_IN: "is not one of",
-    Op.EMPTY: "is empty",
-    Op.NOT_EMPTY: "is not empty",
-    Op.GT: ">",
-    Op.GE: ">=",
-    Op.LT: "<",
-    Op.LE: "<=",
-}
 
 _SAFE_BARE = re.compile(r"[\w@.+:/-]+")
 _RESERVED = (

@@ -41,7 +41,7 @@ from nlq.ir import (
     disjoin,
 )
 from nlq.matching import enum_matches
-from nlq.vocabulary import WEEKDAY_NAMES, compact
+from nlq.vocabulary import OP_WORDS, WEEKDAY_NAMES, compact
 
 _CMP_TIME = {Op.GT: TimeOp.AFTER, Op.GE: TimeOp.SINCE, Op.LT: TimeOp.BEFORE, Op.LE: TimeOp.UNTIL}
 _TYPE_WORDS = {
@@ -131,7 +131,7 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
         texts = [str(v.value) for v in values]
         if op in COMPARISONS and f.type != FieldType.NUMBER:
             raise NLQError(
-                f"'{_op_text(op)}' compares numbers and times, but {f.label} is {_TYPE_WORDS[f.type]}.",
+                f"'{OP_WORDS[op]}' compares numbers and times, but {f.label} is {_TYPE_WORDS[f.type]}.",
                 _pos(values[0]),
                 expected="is, contains, starts with",
             )
@@ -311,10 +311,6 @@ def _duration(children: list[Any]) -> Duration:
     amounts = [c for c in children if isinstance(c, Token) and c.type == "QTY"]
     unit = next(c for c in children if isinstance(c, Token) and c.type == "UNIT")
     return Duration(int(amounts[0].value) if amounts else 1, Unit(unit.value))
-
-
-def _op_text(op: Op) -> str:
-    return {Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}.get(op, op.value)
 
 
 def _ip(f: Field, text: str, position: int) -> str:

@@ -163,6 +163,29 @@ SYMBOL_OPERATORS: dict[str, list[OpEntry]] = {
     "≤": [("CMP", Op.LE)],
 }
 
+#: How each operator is written back: in the canonical question (so it must parse to the same operator), in
+#: the summary line and in the help's shorthand list. The one home for these words.
+OP_WORDS: dict[Op, str] = {
+    Op.EQ: "is",
+    Op.NE: "is not",
+    Op.CONTAINS: "contains",
+    Op.NOT_CONTAINS: "does not contain",
+    Op.LIKE: "is like",
+    Op.NOT_LIKE: "is not like",
+    Op.STARTSWITH: "starts with",
+    Op.NOT_STARTSWITH: "does not start with",
+    Op.ENDSWITH: "ends with",
+    Op.NOT_ENDSWITH: "does not end with",
+    Op.IN: "is one of",
+    Op.NOT_IN: "is not one of",
+    Op.EMPTY: "is empty",
+    Op.NOT_EMPTY: "is not empty",
+    Op.GT: ">",
+    Op.GE: ">=",
+    Op.LT: "<",
+    Op.LE: "<=",
+}
+
 AND_WORDS = frozenset({"and", "&&", "&", "but"})
 OR_WORDS = frozenset({"or", "||", "|"})
 NOT_WORDS = frozenset({"not", "!"})
