@@ -9,10 +9,12 @@ class AuditConfig(AppConfig):
         from audit.filtersets import AuditLogFilterSet
         from audit.models import AuditLog
         from audit.nlq_fields import AUDIT_FIELDS
+        from audit.services import audit_record
         from audit.tables import AuditLogTable
         from audit.trim import AuditTrimPolicy
-        from authmon import registry
+        from authmon import auditing, registry
 
+        auditing.recorder_set(audit_record)
         registry.register(
             registry.LogKind(
                 model=AuditLog,

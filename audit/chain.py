@@ -420,7 +420,7 @@ def _records_delete(tenant_id: int, pks: list[int], db: str) -> int:
 def chain_anchor_move(*, tenant_id: int, seq: int) -> None:
     """Move the tenant's trim anchor forward to ``seq``, signed, before its records go with a dropped partition.
 
-    The caller (the trim's partition drop, ``authmon.maintenance``) has checked that positions up to ``seq`` are a
+    The caller (the trim's partition drop, ``console.maintenance``) has checked that positions up to ``seq`` are a
     prefix of the chain that is all in months being dropped, and archived them. Until the partition is actually
     dropped its records sit at or below the anchor, where ``chain_verify`` accepts them as restored ones, so the
     drop may be deferred to a later run without breaking the chain.

@@ -7,9 +7,9 @@ from typing import Any
 from django.utils import timezone
 
 from audit.models import AuditLog
+from authmon.auditing import CONSOLE_CLIENT
 from authmon.models import Tenant
 
-CONSOLE_CLIENT = "authmon console"
 API_CLIENT = "authmon API"  # changes made by a batch sent to the HTTP API; the actor names its token
 
 

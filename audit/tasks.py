@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from audit.checkpoints import EMPTY, REFUSED, UNCHANGED, WRITTEN, CheckpointResult, checkpoint_orphans, checkpoint_write
 from authmon.models import Tenant
-from authmon.tasks import job_task, system_tenant
 from authmon.tenancy import tenant_scope
 from jobs.models import JobLog, JobStatus
-from jobs.runner import JobContext, job_create, job_enqueue
+from jobs.runner import JobContext, job_create, job_enqueue, job_task, system_tenant
 
 JOB_NAME = "audit chain checkpoints"
 TENANT_JOB_NAME = "audit chain checkpoint"  # a refusal, recorded in the tenant concerned

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import CONSOLE_CLIENT, audit_record
+from authmon.auditing import CONSOLE_CLIENT, audit_record
 from authmon.models import ApiToken, Tenant
 
 

@@ -16,7 +16,7 @@ duplicates".
 
 Partitions are created ahead (:func:`partitions_ensure`, from a periodic job and at migrate time) and dropped whole
 when every tenant's retention has passed their month (:func:`partitions_past`, :func:`partition_drop`, used by the
-trim in ``authmon.maintenance``).
+trim in ``console.maintenance``).
 """
 
 # ruff: noqa: S608 - the SQL here is DDL and maintenance built from table and column names out of Django's models and

@@ -61,7 +61,7 @@ def retention_horizon(kind: LogKind, *, now: dt.datetime) -> dt.datetime | None:
 
 def retention_set(*, tenant: Tenant, days: dict[str, int], actor: str) -> dict[str, tuple[int, int]]:
     """Change ``tenant``'s retention of the kinds named in ``days`` and audit it; returns {kind: (old, new)}."""
-    from audit.services import audit_record
+    from authmon.auditing import audit_record
     from authmon.models import Retention, Tenant
 
     changes: dict[str, tuple[int, int]] = {}

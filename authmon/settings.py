@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "notifications",
     "sessions_grants",
     "insights",
+    "console",  # the site above the kinds: views, URLs, API, task wiring, sign-in, demo data
 ]
 
 MIDDLEWARE = [
@@ -85,7 +86,7 @@ MIDDLEWARE = [
     "authmon.security.nul.NulRefusalMiddleware",  # last: after the CSRF check and the sign-in redirect
 ]
 
-ROOT_URLCONF = "authmon.urls"
+ROOT_URLCONF = "console.urls"
 WSGI_APPLICATION = "authmon.wsgi.application"
 
 TEMPLATES = [

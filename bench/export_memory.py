@@ -4,7 +4,7 @@
     python bench/export_memory.py restore --tenant bench-restore --archive data/archive/audit-....json
 
 A fresh process, because a process's peak memory only ever grows: measured inside the benchmark, whatever ran
-before would set the peak. ``export`` runs what the export job runs (``authmon.tasks.export_run_task``):
+before would set the peak. ``export`` runs what the export job runs (``console.tasks.export_run_task``):
 ``log_search`` of the kind's list as ``--user`` with every record selected (``preset=all``), newest first, through
 ``exports.export_to_file`` to a temporary file. ``restore`` runs what the restore job runs (``restore_run_task``):
 read the uploaded archive, then ``restore.archive_restore``. Django's settings come from ``DJANGO_SETTINGS_MODULE``

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from authmon.urls import urlpatterns as console
 from bench.admin_site import site
+from console.urls import urlpatterns as console
 
 urlpatterns = [path("bench-admin/", site.urls), *console]

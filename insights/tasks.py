@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from authmon.tasks import job_task
 from jobs.models import JobLog
-from jobs.runner import JobContext
+from jobs.runner import JobContext, job_task
 
 
 @job_task("insights.tasks.alerts_evaluate_run_task")

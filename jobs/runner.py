@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -168,3 +169,46 @@ def jobs_mark_stale(*, now: dt.datetime | None = None) -> int:
                 job.save(update_fields=["latest_status", "message", "updated_at"])
                 count += 1
     return count
+
+
+def job_task(name: str) -> Callable[[Callable[..., str]], Any]:
+    """Turn ``work(context, *args) -> summary`` into a Celery task that runs it as the job record ``job_pk``.
+
+    The run sees only the rows of the job's tenant (:func:`authmon.tenancy.tenant_scope`, the one place jobs set
+    it). A redelivered task (``acks_late`` after a worker died) finds its job no longer pending and does nothing;
+    the watchdog has the final word on such runs. Only job records authmon created (with a :class:`JobRun`) run.
+    """
+
+    def decorate(work: Callable[..., str]) -> Any:
+        @shared_task(name=name, acks_late=True)
+        def task(tenant_id: int, job_pk: int, *args: Any) -> str | None:
+            with tenant_scope(tenant_id):
+                job = job_for_task(tenant_id, job_pk)
+                if job is None:
+                    return None
+                return job_run(job, lambda context: work(context, *args)).latest_status
+
+        task.__doc__ = work.__doc__
+        return task
+
+    return decorate
+
+
+def system_tenant() -> Tenant | None:
+    """Where runs that concern no one tenant are recorded: ``AUTHMON_SYSTEM_TENANT`` (a slug), else the oldest."""
+    slug = getattr(settings, "AUTHMON_SYSTEM_TENANT", "")
+    tenants = Tenant.objects.filter(slug=slug) if slug else Tenant.objects.order_by("pk")
+    return tenants.first()
+
+
+_RETRY_TASKS: dict[str, Any] = {}
+
+
+def retry_tasks_set(tasks: dict[str, Any]) -> None:
+    """The tasks that start a failed run of each retryable job type again (set by the site's task wiring)."""
+    _RETRY_TASKS.update(tasks)
+
+
+def retry_task(job_type: str) -> Any | None:
+    """The task that runs ``job_type`` again, or None when such runs cannot be retried."""
+    return _RETRY_TASKS.get(job_type)

@@ -18,7 +18,7 @@ from authmon.filestore import StoredPath, StoreError, file_open_verified
 from authmon.permissions import Perm, has_perm
 from authmon.registry import LogKind
 from jobs.models import JobLog, JobStatus, RunFile
-from jobs.runner import job_create, job_enqueue
+from jobs.runner import job_create, job_enqueue, retry_task
 from jobs.services import run_file_download_name, run_files_for
 
 
@@ -71,13 +71,12 @@ def retry_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
     The new run takes its parameters from the failed run's server-side spec; the user retrying becomes its
     requester, so an export's file is theirs to download and is checked against their own rights.
     """
-    from authmon.tasks import RETRYABLE_TASKS
-
     job = _job(request, kind, pk)
     if not has_perm(request.user, Perm.RETRY, kind.name):
         raise PermissionDenied
     run = job.console_run
-    if run is None or job.latest_status != JobStatus.FAILED or job.job_type not in RETRYABLE_TASKS:
+    task = retry_task(job.job_type)
+    if run is None or job.latest_status != JobStatus.FAILED or task is None:
         messages.error(request, "Only failed export, trim and cleanup runs of authmon can be retried.")
         return HttpResponseRedirect(reverse(kind.url_name("detail"), args=[pk]))
     if job.job_type == "export" and not has_perm(request.user, Perm.EXPORT, run.spec.get("kind", "")):
@@ -91,6 +90,6 @@ def retry_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
         spec=run.spec,
         requested_by=request.user,
     )
-    job_enqueue(new, RETRYABLE_TASKS[job.job_type])
+    job_enqueue(new, task)
     messages.success(request, f"Retrying as job {new.job_id}.")
     return HttpResponseRedirect(reverse(kind.url_name("detail"), args=[new.pk]))

@@ -18,8 +18,8 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from audit.models import AuditLog
-from authmon.demo import APP_BY_NAME, MASKED, STACKTRACES, USER_AGENTS
 from authmon.models import Role, Tenant, User
+from console.demo import APP_BY_NAME, MASKED, STACKTRACES, USER_AGENTS
 from events.models import EventLog, EventType
 from jobs.models import JobLog, JobStatus, JobType
 from notifications.models import Category, NotificationLog, NotificationStatus

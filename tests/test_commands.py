@@ -15,8 +15,8 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditLog, ResourceType
-from authmon.demo import GUIDE_EMAIL, GUIDE_USER_ID, OFFICE_IP, STUFFING_IP, demo_data_load
 from authmon.models import ApiToken, Role, Tenant, User
+from console.demo import GUIDE_EMAIL, GUIDE_USER_ID, OFFICE_IP, STUFFING_IP, demo_data_load
 from events.models import EventLog, EventType
 from jobs.models import JobLog, JobStatus, JobType
 from notifications.models import Category, NotificationLog, NotificationStatus

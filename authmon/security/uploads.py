@@ -50,7 +50,7 @@ class UploadPolicy:
 # The views that accept file uploads, by dotted path. A view missing here refuses files (400), so a forgotten entry
 # fails loudly instead of opening a hole.
 UPLOAD_VIEWS: dict[str, UploadPolicy] = {
-    "authmon.views.logs.restore_view": UploadPolicy(Perm.RESTORE, "AUTHMON_RESTORE_MAX_BYTES"),
+    "console.views.logs.restore_view": UploadPolicy(Perm.RESTORE, "AUTHMON_RESTORE_MAX_BYTES"),
 }
 
 

@@ -243,7 +243,7 @@ def test_ingest_token_is_named_in_the_audit_record(tenant_a, tenant_admin):
 
 
 def test_openapi_documents_kept_revoked():
-    from authmon.api import api
+    from console.api import api
 
     schema = api.get_openapi_schema(path_prefix="/api/v1/")
     ingest_out = schema["components"]["schemas"]["IngestOut"]

@@ -47,7 +47,7 @@ MOBILE = {"width": 390, "height": 844}
 SCREENSHOT_DIR = Path(os.environ.get("AUTHMON_SCREENSHOT_DIR", ROOT / "data" / "screenshots"))
 EXPECT_TIMEOUT_MS = 15_000
 
-# Demo console logins (authmon.demo.DEMO_PASSWORDS) and extra users the tests create, so that per-user state that
+# Demo console logins (console.demo.DEMO_PASSWORDS) and extra users the tests create, so that per-user state that
 # one test changes (column choice, recent questions, the super admin's active tenant) cannot leak into another.
 PASSWORD = "browser-test-pass"
 USERS: dict[str, tuple[str, str]] = {

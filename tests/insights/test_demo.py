@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from authmon.demo import BRUTE_FORCE_IP, STUFFING_IP, demo_data_load
 from authmon.models import Tenant
+from console.demo import BRUTE_FORCE_IP, STUFFING_IP, demo_data_load
 from insights.models import Detection
 from insights.services import ALERT_SUBJECT_PREFIX, alert_rule_create, alerts_evaluate
 from notifications.models import NotificationLog

@@ -112,7 +112,7 @@ def wait_for(job: JobLog, statuses: set[str], timeout: float = 90) -> JobLog:
 
 
 def export_job(tenant, user, *, limit: int) -> JobLog:
-    from authmon.runs import export_job_start
+    from console.runs import export_job_start
 
     # on_commit fires at once: transactional_db runs in autocommit
     return export_job_start(
@@ -151,7 +151,7 @@ def test_export_job_runs_on_a_real_worker(worker, tenant_a, tmp_path):
 
 
 def test_failing_job_records_the_stacktrace(worker, tenant_a):
-    from authmon.tasks import restore_run_task
+    from console.tasks import restore_run_task
     from jobs.runner import job_enqueue
 
     job = job_create(
@@ -202,7 +202,7 @@ def broker_holds(task_id: str, queue: str) -> bool:
 def test_a_task_redelivered_after_its_worker_died_does_not_run_the_job_again(worker, queue, tenant_a, tmp_path):
     """Kill the worker mid-export; Redis redelivers the unacknowledged task to a second worker, which must not export
     again (the run was already started and its worker is gone): the job stays as the dead run left it until the
-    watchdog marks it failed (authmon.tasks.job_task, jobs.runner.jobs_mark_stale)."""
+    watchdog marks it failed (console.tasks.job_task, jobs.runner.jobs_mark_stale)."""
     user = make_user(tenant_a, Role.TENANT_ADMIN)
     seed_events(tenant_a, 50_000)
     job = wait_for(export_job(tenant_a, user, limit=50_000), {"running", "success", "failed"})

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from authmon import registry
-from authmon.maintenance import expired_access_mark
-from authmon.tasks import maintenance_nightly_task
+from console.maintenance import expired_access_mark
+from console.tasks import maintenance_nightly_task
 from jobs.models import JobLog
 from jobs.runner import job_create, job_run, jobs_mark_stale
 from tests.samples import sample_record

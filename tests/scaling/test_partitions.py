@@ -15,8 +15,8 @@ from django.utils import timezone
 from authmon import partitions, registry
 from authmon.ingest import records_ingest
 from authmon.partitions import month_add, month_floor, partition_name
-from authmon.tasks import partitions_ensure_task
 from authmon.trim import tenant_trim
+from console.tasks import partitions_ensure_task
 from jobs.models import JobLog
 from tests import dbrole
 from tests.api.conftest import record

@@ -158,7 +158,7 @@ def test_worker_stopped_mid_restore_leaves_nothing_half_done(
     tenant_a, trimmed_archive, monkeypatch, tmp_path, settings
 ):
     from authmon import restore
-    from authmon.tasks import restore_run_task
+    from console.tasks import restore_run_task
 
     monkeypatch.setattr(restore, "BATCH", 50)
     real_bulk_create = AuditLog.objects.bulk_create
@@ -190,7 +190,7 @@ import os, sys, time
 import django
 django.setup()
 from authmon import restore
-from authmon.tasks import restore_run_task
+from console.tasks import restore_run_task
 restore.BATCH = 20
 real = restore.archive_restore
 def slow(**kwargs):
@@ -201,8 +201,8 @@ def slow(**kwargs):
         time.sleep(0.3)
     return real(progress=progress, **kwargs)
 restore.archive_restore = slow
-import authmon.tasks
-authmon.tasks.archive_restore = slow
+import console.tasks
+console.tasks.archive_restore = slow
 restore_run_task.apply(args=[int(sys.argv[1]), int(sys.argv[2])])
 print("finished", flush=True)
 """

@@ -17,9 +17,9 @@ from django.urls import resolve, reverse
 
 from audit.models import AuditLog
 from authmon import exports, registry
-from authmon.demo import demo_data_load
 from authmon.models import ApiToken, Role
 from authmon.security.uploads import UploadTooLarge, policy_for, upload_handler_limit
+from console.demo import demo_data_load
 from tests.conftest import PASSWORD, make_user
 from tests.samples import sample_record
 

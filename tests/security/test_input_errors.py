@@ -28,12 +28,13 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditLog
-from authmon import exports, registry, runs
+from authmon import exports, registry
 from authmon.exports import neutralise
 from authmon.ingest import MAX_JSON_DEPTH
 from authmon.models import ApiToken
 from authmon.restore import RestoreError, archive_read, archive_restore, archive_verify
 from authmon.selectors import RESERVED_PARAMS
+from console import runs
 from events.models import EventLog
 from jobs.models import JobLog
 from tests.conftest import PASSWORD

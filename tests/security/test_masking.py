@@ -8,9 +8,9 @@ from django.db import models
 from audit.models import AuditLog
 from audit.services import audit_record
 from authmon import registry
-from authmon.demo import demo_data_load
 from authmon.ingest import records_ingest
 from authmon.security.masking import MASK, is_sensitive, mask
+from console.demo import demo_data_load
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"
 

@@ -102,7 +102,7 @@ def test_forged_failed_export_cannot_be_retried_into_another_tenants_data(
 
 def test_forged_record_never_reaches_a_task_even_when_queued(tenant_a, other_admin, b_events, stores, tmp_path):
     """Even a task handed an ingested job's primary key (a stray message, a replay) runs nothing."""
-    from authmon.tasks import export_run_task
+    from console.tasks import export_run_task
 
     forged = _ingest_job(
         tenant_a,
@@ -266,7 +266,7 @@ def test_large_export_post_needs_the_csrf_token(tenant_a, stores):
 
 def test_ingested_running_records_do_not_block_restores(client, tenant_a, stores):
     """An ingested "import, running" record must not stop a super admin from restoring (a cheap denial)."""
-    from authmon.runs import restore_running
+    from console.runs import restore_running
 
     _ingest_job(tenant_a, job_id="blocker", job_type="import", latest_status="running", details={"kind": "audit"})
     assert restore_running(tenant=tenant_a, kind=registry.get("audit")) is False
@@ -279,7 +279,7 @@ def test_trim_archive_is_downloadable_by_super_admins_from_the_trim_job(
 
     from django.utils import timezone
 
-    from authmon.tasks import trim_run_task
+    from console.tasks import trim_run_task
     from jobs.runner import job_create, job_enqueue
 
     audit = registry.get("audit")

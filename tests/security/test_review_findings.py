@@ -113,7 +113,7 @@ def test_a_link_planted_as_a_tenant_directory_is_refused(settings, tmp_path):
 
 
 def test_a_second_restore_cannot_start_while_one_is_pending(tenant_a, super_admin, settings, tmp_path):
-    from authmon.runs import RestoreBusy, restore_start
+    from console.runs import RestoreBusy, restore_start
 
     settings.AUTHMON_EXPORT_DIR = tmp_path
     audit = registry.get("audit")

@@ -12,8 +12,8 @@ from django.db import DatabaseError, connection
 
 from authmon import registry
 from authmon.dbroles import POLICY, RLS_EXEMPT, rls_ensure
-from authmon.demo import demo_data_load
 from authmon.models import ApiToken, Tenant
+from console.demo import demo_data_load
 from insights.models import AlertRule, Detection, DetectionSettings, ReviewNote
 from jobs.runner import job_create
 from sessions_grants.models import RevocationWebhook

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authmon import registry
-from authmon.maintenance import expired_access_mark
 from authmon.models import Role
+from console.maintenance import expired_access_mark
 from sessions_grants.models import AccessStatus, Session, status_q
 from sessions_grants.services import user_revoke_all
 from tests.authmon.test_log_views import login

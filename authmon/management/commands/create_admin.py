@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
 
-from audit.services import audit_record
+from authmon.auditing import audit_record
 from authmon.management import CLI_CLIENT, cli_actor, validation_message
 from authmon.models import Role, Tenant, User
 from authmon.tenancy import command_tenant_use

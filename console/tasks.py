@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from celery import shared_task
 from django.conf import settings
 from django.http import QueryDict
 from django.urls import reverse
 
-from authmon import exports, filestore, maintenance, partitions, registry, trim
+from authmon import exports, filestore, partitions, registry, trim
 from authmon.models import Tenant, User
 from authmon.permissions import Perm, has_perm
 from authmon.restore import archive_restore
-from authmon.tenancy import tenant_scope
+from console import maintenance
 from jobs.models import JobLog, JobRun, JobStatus
-from jobs.runner import JobContext, job_create, job_enqueue, job_for_task, job_run
+from jobs.runner import JobContext, job_create, job_enqueue, job_task, retry_tasks_set, system_tenant
 from jobs.services import RETRYABLE_TYPES, run_file_record
 from notifications.services import notification_send
-
-
-def job_task(name: str) -> Callable[[Callable[..., str]], Any]:
-    """Turn ``work(context, *args) -> summary`` into a Celery task that runs it as the job record ``job_pk``.
-
-    The run sees only the rows of the job's tenant (:func:`authmon.tenancy.tenant_scope`, the one place jobs set
-    it). A redelivered task (``acks_late`` after a worker died) finds its job no longer pending and does nothing;
-    the watchdog has the final word on such runs. Only job records authmon created (with a :class:`JobRun`) run.
-    """
-
-    def decorate(work: Callable[..., str]) -> Any:
-        @shared_task(name=name, acks_late=True)
-        def task(tenant_id: int, job_pk: int, *args: Any) -> str | None:
-            with tenant_scope(tenant_id):
-                job = job_for_task(tenant_id, job_pk)
-                if job is None:
-                    return None
-                return job_run(job, lambda context: work(context, *args)).latest_status
-
-        task.__doc__ = work.__doc__
-        return task
-
-    return decorate
 
 
 class RunRefused(Exception):
@@ -218,13 +192,6 @@ def partitions_ensure_run_task(context: JobContext) -> str:
     return report.summary()
 
 
-def system_tenant() -> Tenant | None:
-    """Where runs that concern no one tenant are recorded: ``AUTHMON_SYSTEM_TENANT`` (a slug), else the oldest."""
-    slug = getattr(settings, "AUTHMON_SYSTEM_TENANT", "")
-    tenants = Tenant.objects.filter(slug=slug) if slug else Tenant.objects.order_by("pk")
-    return tenants.first()
-
-
 @shared_task(name="authmon.tasks.partitions_ensure_task")
 def partitions_ensure_task() -> int | None:
     """Queue one partition maintenance run (its own job record) when the database has partitioned tables."""
@@ -254,3 +221,4 @@ def maintenance_nightly_task() -> int:
 # Runs a tenant admin may start again from a failed one's page, by job type (see jobs.views.retry_view).
 RETRYABLE_TASKS = {"export": export_run_task, "trim": trim_run_task, "cleanup": cleanup_run_task}
 assert set(RETRYABLE_TASKS) == RETRYABLE_TYPES, "jobs.services.RETRYABLE_TYPES names the same runs"
+retry_tasks_set(RETRYABLE_TASKS)

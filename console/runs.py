@@ -16,7 +16,7 @@ from audit.services import audit_record
 from authmon import filestore
 from authmon.models import Tenant, User
 from authmon.registry import LogKind
-from authmon.tasks import export_run_task, restore_run_task
+from console.tasks import export_run_task, restore_run_task
 from jobs.models import JobLog
 from jobs.runner import console_runs, job_create, job_enqueue
 from jobs.services import run_file_record

@@ -1,6 +1,6 @@
 """The console's sign-in page: throttled, and every sign-in and failed sign-in written to the tenant's event log.
 
-The audit record of a sign-in comes from ``authmon.signals`` (any login); the event-log entries come from here, so
+The audit record of a sign-in comes from ``console.signals`` (any login); the event-log entries come from here, so
 they describe sign-ins through the console's form (client "authmon console"), not logins made by scripts or tests.
 A failed sign-in for an address that is no console user has no tenant to be logged in; the application log has it.
 """
@@ -15,12 +15,12 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 
+from authmon.auditing import CONSOLE_CLIENT
 from authmon.models import Tenant, User
 from authmon.security import throttle
 from authmon.tenancy import db_tenant_set
 
 logger = logging.getLogger("authmon.auth")
-CONSOLE_CLIENT = "authmon console"
 
 
 def _ip_or_none(value: str) -> str | None:

@@ -69,10 +69,10 @@ REVOCATIONS_DEFAULT_WINDOW = dt.timedelta(hours=24)
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines"})
 RESERVED_PARAMS = ("q", "limit", "cursor")
 _MAX_PK = 2**63 - 1
-_REVOCATION_SALT = "authmon.api.revocations"
+_REVOCATION_SALT = "console.api.revocations"
 
 if not apps.ready:  # the routes are generated from the registry, which AppConfig.ready() fills
-    raise RuntimeError("authmon.api was imported before the Django apps were ready.")
+    raise RuntimeError("console.api was imported before the Django apps were ready.")
 
 api = NinjaAPI(
     title="authmon API",

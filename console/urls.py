@@ -5,9 +5,9 @@ from django.urls import include, path
 
 from audit.views import chain_verify_view
 from authmon import registry
-from authmon.api import api
-from authmon.security.logins import ConsoleLoginView
-from authmon.views import console, logs, retention, tokens
+from console.api import api
+from console.logins import ConsoleLoginView
+from console.views import console, logs, retention, tokens
 from sessions_grants.views import revoke_all_view
 
 urlpatterns = [

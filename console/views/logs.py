@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.services import audit_record
-from authmon import exports, registry, runs
+from authmon import exports, registry
 from authmon.daterange import PRESETS
 from authmon.paging import CursorError, paginate, total_measure
 from authmon.permissions import Perm, has_perm
@@ -26,6 +26,7 @@ from authmon.registry import LogKind
 from authmon.restore import RestoreError, archive_read, archive_verify
 from authmon.selectors import log_search
 from authmon.tenancy import active_tenant_for
+from console import runs
 
 PER_PAGE = 50
 RECENT_QUESTIONS = 8  # per user and page, offered as hints in the question box

@@ -1,6 +1,6 @@
 """``manage.py load_demo_data [--tenants N] [--rows N] [--seed S] [--reset]``: demo tenants, records and logins.
 
-The work is done by :func:`authmon.demo.demo_data_load`; this command parses options, shows progress on stderr and
+The work is done by :func:`console.demo.demo_data_load`; this command parses options, shows progress on stderr and
 prints a summary and the demo console logins (a table: e-mail, password, role, tenant) on stdout.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from authmon.demo import (
+from console.demo import (
     DEFAULT_ROWS,
     DEFAULT_SEED,
     DEFAULT_TENANTS,
