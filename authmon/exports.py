@@ -13,8 +13,8 @@ stay listed after a rotation, so old exports still verify).
 
 Speed and memory at millions of rows: rows are read as tuples (``values_list``) through one server-side cursor, or in
 keyset chunks where a transaction-mode pooler rules cursors out (:func:`_fetch`), inside one snapshot; no model is
-built for a JSON record, and a CSV export works out once per column what django-tables2 would per cell
-(:func:`_csv_plan`), so both give exactly the bytes the straightforward code gave.
+built for a JSON record, and a CSV export's cells come from the table's :class:`~authmon.cells.CellPlan`, which works
+out once per column what django-tables2 would per cell; both give exactly the bytes the straightforward code gave.
 """
 
 from __future__ import annotations
@@ -23,27 +23,24 @@ import csv
 import datetime as dt
 import hashlib
 import hmac
-import inspect
 import io
 import json
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache, partialmethod
+from functools import cache
 from itertools import islice
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, connections, transaction
-from django.db.models import Model, Q, QuerySet, signals
-from django.db.models.base import ModelState
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
-from django.utils.encoding import force_str
-from django.utils.hashable import make_hashable
 
 from authmon import registry
+from authmon.cells import CellPlan
 from authmon.registry import LogKind
 
 FORMAT_NAME = "authmon-export"
@@ -308,166 +305,11 @@ def export_columns(table: Any) -> list[tuple[str, str]]:
     ]
 
 
-_CELL_ARGUMENTS = {"value", "record", "column", "bound_column", "bound_row", "table"}
-_EMPTY = object()
-
-
-@dataclass
-class _CsvPlan:
-    """How to read a CSV export: the row fields to fetch, whether cells need the model instance, one reader each."""
-
-    model: type[Model]
-    db: str
-    fields: tuple[str, ...]
-    needs_record: bool
-    readers: list[Callable[[tuple[Any, ...], Any], Any]]
-    init_listeners: bool
-
-    def cells(self, row: tuple[Any, ...]) -> list[str]:
-        record = self.record(row) if self.needs_record else None
-        return [neutralise(read(row, record)) for read in self.readers]
-
-    def record(self, row: tuple[Any, ...]) -> Model:
-        """The model instance of a row, as ``Model.from_db`` would build it from all concrete fields.
-
-        Without a listener for the model's init signals, ``Model.__init__`` would only store each field's value
-        under its attname; that is done here directly, at a fifth of the cost.
-        """
-        if self.init_listeners:
-            return self.model.from_db(self.db, self.fields, row[: len(self.fields)])
-        record = self.model.__new__(self.model)
-        record.__dict__.update(zip(self.fields, row, strict=False))
-        record._state = ModelState()
-        record._state.adding, record._state.db = False, self.db
-        return record
-
-
-def _csv_plan(table: Any, queryset: QuerySet, names: list[str]) -> _CsvPlan:
-    """Work out once per export what django-tables2 works out per cell (``BoundRow.get_cell_value``).
-
-    For each column: where the value comes from (a field of the row, its choice label, or the accessor on the
-    record), which values count as empty, and which of the table's ``value_<name>``/``render_<name>`` or the
-    column's ``value()`` gives the cell, called with the arguments its signature asks for. Rows are fetched as
-    tuples; a model instance is built only when some column asks for the record (or for something only a record
-    can give, such as a property or a customised choice label).
-    """
-    model = queryset.model
-    fields = tuple(f.attname for f in model._meta.concrete_fields)
-    built = [_cell_reader(table, table.columns[name], model, fields) for name in names]
-    return _CsvPlan(
-        model=model,
-        db=queryset.db,
-        fields=fields,
-        needs_record=any(needs for _, needs in built),
-        readers=[read for read, _ in built],
-        init_listeners=signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model),
-    )
-
-
-def _value_function(bound_column: Any) -> Callable[..., Any]:
-    from django_tables2 import Column
-
-    function = bound_column.value
-    if getattr(function, "__func__", None) is Column.value:
-        return bound_column.column.render  # Column.value() is the column's render() with the same arguments
-    return function
-
-
-def _plain_choices(model: type[Model], field: Any) -> dict[Any, Any] | None:
-    """The choice labels of ``field`` by value, when the model shows them the standard way; None otherwise."""
-    display = inspect.getattr_static(model, f"get_{field.name}_display", None)
-    if not isinstance(display, partialmethod) or model._get_FIELD_display is not Model._get_FIELD_display:
-        return None
-    return {make_hashable(value): force_str(label, strings_only=True) for value, label in field.flatchoices}
-
-
-def _cell_reader(
-    table: Any, bound_column: Any, model: type[Model], fields: tuple[str, ...]
-) -> tuple[Callable[[tuple[Any, ...], Any], Any], bool]:
-    """A reader ``(row, record) -> cell value`` for one column, and whether it needs the record."""
-    from django_tables2.columns import ManyToManyColumn
-    from django_tables2.rows import BoundRow
-    from django_tables2.utils import signature
-
-    column = bound_column.column
-    name = bound_column.name
-    function = _value_function(bound_column)
-    arguments, catch_all = signature(function)
-    if catch_all or "bound_row" in arguments or isinstance(column, ManyToManyColumn):
-        return (lambda row, record: BoundRow(record, table=table).get_cell_value(name)), True
-    if any(argument not in _CELL_ARGUMENTS for argument in arguments):
-        return (lambda row, record: None), False  # django-tables2 does not call it at all
-    fixed = {
-        k: v for k, v in {"column": column, "bound_column": bound_column, "table": table}.items() if k in arguments
-    }
-    wants_value, wants_record = "value" in arguments, "record" in arguments
-    empty = tuple(column.empty_values)
-
-    accessor = str(bound_column.accessor)
-    field = None
-    if "__" not in accessor:
-        try:
-            field = model._meta.get_field(accessor)
-        except FieldDoesNotExist:
-            field = None
-    simple = field is not None and getattr(field, "concrete", False) and not field.is_relation
-    choices = _plain_choices(model, field) if simple and field.choices else None
-    needs_record = wants_record or not simple or (bool(field.choices) and choices is None)
-
-    if wants_value and wants_record:
-
-        def call(value: Any, record: Any) -> Any:
-            return function(value=value, record=record, **fixed)
-
-    elif wants_value:
-
-        def call(value: Any, record: Any) -> Any:
-            return function(value=value, **fixed)
-
-    elif wants_record:
-
-        def call(value: Any, record: Any) -> Any:
-            return function(record=record, **fixed)
-
-    else:
-
-        def call(value: Any, record: Any) -> Any:
-            return function(**fixed)
-
-    if not simple or (field.choices and choices is None):
-
-        def read(row: tuple[Any, ...], record: Any) -> Any:
-            value = BoundRow(record, table=table)._get_and_render_with(
-                bound_column, render_func=lambda _column, value=None: value, default=_EMPTY
-            )
-            return None if value is _EMPTY or value in empty else call(value, record)
-
-    elif choices is not None:
-        position = fields.index(field.attname)
-
-        def read(row: tuple[Any, ...], record: Any) -> Any:
-            value = row[position]
-            try:
-                value = choices.get(value, value)
-            except TypeError:  # an unhashable value: looked up as Django does
-                value = choices.get(make_hashable(value), value)
-            return None if value in empty else call(value, record)
-
-    else:
-        position = fields.index(field.attname)
-
-        def read(row: tuple[Any, ...], record: Any) -> Any:
-            value = row[position]
-            return None if value in empty else call(value, record)
-
-    return read, needs_record
-
-
 def stream_csv(table_class: Any, queryset: QuerySet, *, columns: list[tuple[str, str]], limit: int) -> Iterator[str]:
     """Yield CSV text: a header row, then one row per record with the table's export values.
 
-    The cells are what django-tables2's ``BoundRow.get_cell_value`` gives, without its per-cell cost (see
-    :func:`_csv_plan`).
+    The cells are what django-tables2's ``BoundRow.get_cell_value`` gives, from the table's cell plan (the one
+    its page uses), without django-tables2's per-cell cost; then neutralised against formula injection.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -481,10 +323,11 @@ def stream_csv(table_class: Any, queryset: QuerySet, *, columns: list[tuple[str,
     yield "\ufeff"  # a BOM so spreadsheet programs read the file as UTF-8
     writer.writerow([neutralise(header) for _, header in columns])
     yield flush()
-    plan = _csv_plan(table_class([]), queryset, [name for name, _ in columns])
+    plan = CellPlan(table_class([]), [name for name, _ in columns], model=queryset.model)
+    db = queryset.db
     with _snapshot():
         for i, row in enumerate(_fetch(queryset, plan.fields, limit), start=1):
-            writer.writerow(plan.cells(row))
+            writer.writerow(map(neutralise, plan.values(row, db)))
             if i % 500 == 0:
                 yield flush()
     yield flush()

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import unicodedata
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import django_tables2 as tables
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
-from django.template import Context
-from django.template.base import render_value_in_context
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
+
+from authmon.cells import CellPlan
 
 # Inline SVG icons: the console ships no icon font and must not depend on emoji fonts.
 COPY_ICON = mark_safe(
@@ -55,16 +52,16 @@ class LogTable(tables.Table):
     def body_html(self) -> SafeString:
         """The ``<tr>`` of every record, for ``authmon/table.html``: the markup django-tables2 renders, 3-4x faster.
 
-        django-tables2 resolves each cell through ``BoundRow`` (accessor parsing, ``inspect.signature`` of the render
-        method, attribute dictionaries rebuilt per cell) and a template loop, about 1 ms per row. Here everything
-        that depends only on the column (which arguments its ``render`` takes, the ``<td>`` attributes, the label)
-        is worked out once per page, so a cell costs little more than its own ``render`` call. The cells are the
-        columns' own ``render`` output, and a test holds the rows to django-tables2's rendering of the same table.
+        django-tables2 resolves each cell through ``BoundRow`` and a template loop, about 1 ms per row. Here the
+        cells come from the table's :class:`~authmon.cells.CellPlan` (the one a CSV export of it uses), and the
+        ``<td>`` attributes and labels are worked out once per page. A test holds the rows to django-tables2's
+        rendering of the same table.
         """
-        columns = [(_td_open(column), _cell_renderer(self, column)) for column in self.columns]
+        plan = CellPlan(self)
+        tds = [_td_open(column) for column in self.columns]
         rows = []
         for number, record in enumerate(self.data):
-            cells = "".join(f"{td}{cell(record)}</td>" for td, cell in columns)
+            cells = "".join(f"{td}{cell}</td>" for td, cell in zip(tds, plan.html(record), strict=True))
             rows.append(f'<tr class="{"odd" if number % 2 else "even"}">{cells}</tr>')
         return mark_safe("\n".join(rows))  # noqa: S308 (every cell and attribute above is escaped)
 
@@ -72,53 +69,6 @@ class LogTable(tables.Table):
 def _td_open(bound_column: Any) -> str:
     attrs = bound_column.attrs["td"].as_html()
     return f'<td {attrs} data-label="{conditional_escape(bound_column.header)}">'
-
-
-# What a column's ``render`` may ask for, besides ``value`` and ``record`` (django-tables2 passes these by name).
-_RENDER_ARGUMENTS = {"value", "record", "column", "bound_column", "table"}
-
-
-def _cell_renderer(table: tables.Table, bound_column: Any) -> Callable[[Any], str]:
-    """A function from a record to its escaped cell HTML in ``bound_column``, following django-tables2's rules:
-
-    the accessor's value (``get_FOO_display()`` for a field with choices), the column's default for an empty value,
-    else the column's ``render`` called with the arguments it names; then escaped and localized as ``{{ cell }}``.
-    """
-    column = bound_column.column
-    name = str(bound_column.accessor)
-    wanted = tuple(inspect.signature(bound_column.render).parameters)
-    plain = "." not in name and "__" not in name and not bound_column.link and column.localize is None
-    if not plain or not set(wanted) <= _RENDER_ARGUMENTS:
-        raise ImproperlyConfigured(f"Column {bound_column.name!r} needs django-tables2's own row rendering.")
-    model = table._meta.model
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        field = None
-    if field is not None and field.choices:
-
-        def get(record: Any) -> Any:
-            return record._get_FIELD_display(field)
-
-    else:
-        if field is None and callable(getattr(model, name, None)):
-            raise ImproperlyConfigured(f"Column {bound_column.name!r} reads a method; give it a property.")
-
-        def get(record: Any) -> Any:
-            return getattr(record, name, None)  # None for a column of its own (Details), as django-tables2 does
-
-    render, empty, default = bound_column.render, column.empty_values, bound_column.default
-    fixed = {"column": column, "bound_column": bound_column, "table": table}
-    context = Context(autoescape=True)
-
-    def cell(record: Any) -> str:
-        value = get(record)
-        if value in empty:
-            return render_value_in_context(default, context)
-        given = {"value": value, "record": record, **fixed}
-        return render_value_in_context(render(**{arg: given[arg] for arg in wanted}), context)
-
-    return cell
 
 
 class RawValueColumn(tables.Column):
