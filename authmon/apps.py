@@ -6,4 +6,4 @@ class AuthmonConfig(AppConfig):
     verbose_name = "authmon"
 
     def ready(self) -> None:
-        from authmon import lookups, signals  # noqa: F401  (registers the JSON text lookup and the login audit)
+        from authmon import lookups  # noqa: F401  (registers the JSON text lookup)
