@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from authmon.permissions import Perm, has_perm
+from authmon.redirects import safe_next
 from authmon.registry import LogKind
 from authmon.tenancy import active_tenant_for
 from sessions_grants.models import Session
@@ -27,13 +28,6 @@ CONSEQUENCES = {
     f"working. {ACCESS_TOKENS}",
 }
 SCOPES = ("all", "sessions", "grants")
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    back = request.POST.get("next", "")
-    if not back.startswith("/") or back.startswith("//") or "\\" in back:
-        return default
-    return back
 
 
 @require_POST
@@ -55,7 +49,7 @@ def revoke_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:
         messages.success(request, f"{what} revoked. {CONSEQUENCES[kind.name]}")
     else:
         messages.info(request, f"{what} was already revoked; nothing changed.")
-    return HttpResponseRedirect(_safe_next(request, reverse(kind.url_name("detail"), args=[pk])))
+    return HttpResponseRedirect(safe_next(request, reverse(kind.url_name("detail"), args=[pk])))
 
 
 @require_POST

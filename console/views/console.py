@@ -19,6 +19,7 @@ from audit.services import audit_record
 from authmon import registry
 from authmon.models import Tenant
 from authmon.permissions import Perm, has_perm
+from authmon.redirects import safe_next
 from authmon.selectors import activity_timeline, last_24h_counts
 from authmon.tenancy import active_tenant_for, switch_tenant
 from sessions_grants.models import status_q
@@ -164,8 +165,8 @@ def tenant_switch(request: HttpRequest) -> HttpResponse:
             target=tenant.slug,
             comments="A super admin switched the console to this tenant.",
         )
-    back = request.POST.get("next", "")
-    if not back.startswith("/") or back.startswith("//") or ("/monitoring/" in back and back.rstrip("/")[-1].isdigit()):
+    back = safe_next(request, reverse("home"))
+    if "/monitoring/" in back and back.rstrip("/")[-1].isdigit():  # a record of the tenant left behind
         back = reverse("home")
     return HttpResponseRedirect(back)
 

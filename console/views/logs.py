@@ -22,6 +22,7 @@ from authmon import exports, registry
 from authmon.daterange import PRESETS
 from authmon.paging import CursorError, paginate, total_measure
 from authmon.permissions import Perm, has_perm
+from authmon.redirects import safe_next
 from authmon.registry import LogKind
 from authmon.restore import RestoreError, archive_read, archive_verify
 from authmon.selectors import log_search
@@ -168,10 +169,7 @@ def columns_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
     request.user.column_prefs = prefs
     request.user.save(update_fields=["column_prefs"])
     messages.success(request, "Column choice saved.")
-    back = request.POST.get("next", "")
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse(kind.url_name("list"))
-    return HttpResponseRedirect(back)
+    return HttpResponseRedirect(safe_next(request, reverse(kind.url_name("list"))))
 
 
 def export_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
