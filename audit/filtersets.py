@@ -1,5 +1,5 @@
 from audit.models import AuditLog
-from authmon.filters import LogFilterSet
+from authmon.filtersets import LogFilterSet
 
 
 class AuditLogFilterSet(LogFilterSet):

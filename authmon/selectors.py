@@ -18,11 +18,10 @@ from authmon import registry
 from authmon.daterange import DEFAULT_PRESET, PRESETS, DateRange, DateRangeError, custom_range, preset_range
 from authmon.registry import LogKind
 from authmon.tenancy import active_tenant_for
-from nlq import time_fields
+from nlq import MAX_LENGTH, time_fields
 
 # URL parameters the list understands besides the filterset's own.
 RESERVED_PARAMS = ("q", "search", "preset", "start", "end", "sort", "cursor", "format", "limit")
-MAX_QUESTION = 1000
 # A quick search matches anywhere in the field from this many characters on; a shorter term matches the start of it.
 # "Contains" needs trigrams (three characters) to use the pg_trgm indexes: "%ab%" would read every row of the range,
 # while "ab%" is served by the same index (docs/scaling.md, section 4).
@@ -108,7 +107,7 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
         from nlq import NLQError, interpret
 
         try:
-            interpretation = interpret(question[: MAX_QUESTION + 1], kind.field_map, now=now, tz=tz)
+            interpretation = interpret(question[: MAX_LENGTH + 1], kind.field_map, now=now, tz=tz)
         except NLQError as exc:
             question_error = exc
     # A question may carry its own time phrase; the 7-day default applies only to plain browsing.

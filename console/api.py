@@ -58,12 +58,12 @@ from authmon.paging import CursorError, paginate
 from authmon.registry import LogKind
 from authmon.security.ratelimit import RateLimited
 from authmon.strictjson import strict_loads
+from nlq import MAX_LENGTH, NLQError, interpret
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-MAX_QUESTION = 1000
 MAX_ERRORS = 100  # a rejected batch reports this many problems (and the total count)
 REVOCATIONS_DEFAULT_WINDOW = dt.timedelta(hours=24)
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines"})
@@ -393,33 +393,18 @@ def _exact_filter(kind: LogKind, name: str, raw: str) -> tuple[Q, str]:
 
 def _interpret(kind: LogKind, tenant: Tenant, question: str) -> tuple[Q, str]:
     """Compile ``q`` with the query language (DESIGN section 7); 400 with position and suggestions if it fails."""
-    if len(question) > MAX_QUESTION:
+    if len(question) > MAX_LENGTH:
         raise ApiError(
             400,
             {
                 "error": "query",
-                "message": f"The question is longer than {MAX_QUESTION} characters.",
-                "position": MAX_QUESTION,
+                "message": f"The question is longer than {MAX_LENGTH} characters.",
+                "position": MAX_LENGTH,
                 "suggestions": [],
             },
         )
     try:
-        from nlq import NLQError, interpret
-
-        field_map = kind.field_map
-    except ImportError:
-        logger.warning("q is not available: the query language could not be imported", exc_info=True)
-        raise ApiError(
-            400,
-            {
-                "error": "query",
-                "message": "Questions (q) are not supported yet; use exact field filters.",
-                "position": 0,
-                "suggestions": [],
-            },
-        ) from None
-    try:
-        result = interpret(question, field_map, now=timezone.now(), tz=tenant.tz)
+        result = interpret(question, kind.field_map, now=timezone.now(), tz=tenant.tz)
     except NLQError as exc:
         raise ApiError(
             400,
@@ -483,7 +468,7 @@ _LIMIT_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default
 def _list_parameters(kind: LogKind) -> list[dict[str, Any]]:
     question = "A question, e.g. 'failed logins from 203.0.113.7 in the last 7 days'."
     params = [
-        _query_param("q", {"type": "string", "maxLength": MAX_QUESTION}, question),
+        _query_param("q", {"type": "string", "maxLength": MAX_LENGTH}, question),
         _query_param("limit", _LIMIT_SCHEMA),
         _query_param("cursor", {"type": "string"}, "next_cursor of the previous page."),
     ]

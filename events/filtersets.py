@@ -1,4 +1,4 @@
-from authmon.filters import LogFilterSet
+from authmon.filtersets import LogFilterSet
 from events.models import EventLog
 
 

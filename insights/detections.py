@@ -34,11 +34,11 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from audit.models import AuditLog
 from authmon import registry
 from authmon.models import Tenant
-from authmon.selectors import MAX_QUESTION
 from events.models import EventLog, EventType
 from insights.models import Detection, Severity
 from insights.sql import EpochBucket
 from jobs.models import JobLog, JobStatus
+from nlq import MAX_LENGTH
 from nlq.render import quote
 from notifications.models import Category, NotificationLog, NotificationStatus
 from sessions_grants.models import AccessStatus, Grant, RevocationKeptReport, Session
@@ -925,7 +925,7 @@ def _records_url(kind: str, key: str, ids: list[str]) -> tuple[str, int]:
     length = len(f"{label} is one of ()")
     for value in ids:
         text = quote(value)
-        if length + len(text) + 2 > MAX_QUESTION:
+        if length + len(text) + 2 > MAX_LENGTH:
             break
         quoted.append(text)
         length += len(text) + 2

@@ -1,6 +1,6 @@
 import django_filters
 
-from authmon.filters import LogFilterSet
+from authmon.filtersets import LogFilterSet
 from jobs.models import JobLog
 
 

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
-from authmon.filters import LogFilterSet
+from authmon.filtersets import LogFilterSet
 from sessions_grants.models import AccessStatus, Grant, Session, status_q
 
 

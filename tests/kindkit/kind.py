@@ -2,7 +2,7 @@
 
 import django_tables2 as tables
 
-from authmon.filters import LogFilterSet
+from authmon.filtersets import LogFilterSet
 from authmon.tables import DetailsColumn, LogTable, PersonColumn, TimeColumn
 from nlq import Choice, Field, FieldMap, FieldType, created_synonyms
 from tests.kindkit.models import DeviceLog
