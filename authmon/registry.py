@@ -68,6 +68,9 @@ class LogKind:
     # Called after an API ingest batch of this kind created or updated rows: after_ingest(kind=, tenant=, since=)
     # (sessions, grants: revocations the identity service reported reach the revocation webhook).
     after_ingest: Callable[..., Any] | None = None
+    # Makes the kind's demo records (console.demo): an authmon.world.DemoBuilder subclass, called with a tenant's
+    # DemoTenant; kinds made together (a session with the login event that opens it) name the same builder.
+    demo_builder: Callable[..., Any] | None = None
 
     @property
     def name(self) -> str:
