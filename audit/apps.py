@@ -6,6 +6,7 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit logs"
 
     def ready(self) -> None:
+        from audit.demo import AuditDemo
         from audit.filtersets import AuditLogFilterSet
         from audit.models import AuditLog
         from audit.nlq_fields import AUDIT_FIELDS
@@ -27,6 +28,7 @@ class AuditConfig(AppConfig):
                 search_fields=("action", "target", "actor", "subject", "comments"),
                 search_label="Search action, target, actor, subject, comments",
                 export_label="Export Audit Logs",
+                demo_builder=AuditDemo,
                 person_fields=("actor", "target", "subject"),
                 client_fields=("client_actor",),
                 computed_fields=("diff",),

@@ -7,6 +7,7 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from authmon import registry
+        from events.demo import SignInDemo
         from events.filtersets import EventLogFilterSet
         from events.models import EventLog
         from events.nlq_fields import EVENT_FIELDS
@@ -23,6 +24,7 @@ class EventsConfig(AppConfig):
                 search_fields=("email",),
                 search_label="Search by email",
                 export_label="Export Login Events",
+                demo_builder=SignInDemo,
                 person_fields=("email",),
                 client_fields=("client_name",),
                 noun="events",

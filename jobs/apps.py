@@ -8,6 +8,7 @@ class JobsConfig(AppConfig):
     def ready(self) -> None:
         from authmon import registry
         from jobs import views
+        from jobs.demo import JobsDemo
         from jobs.filtersets import JobLogFilterSet
         from jobs.models import JobLog
         from jobs.nlq_fields import JOB_FIELDS
@@ -26,6 +27,7 @@ class JobsConfig(AppConfig):
                 search_fields=("job_name",),
                 search_label="Search by job name",
                 export_label="Export Job Logs",
+                demo_builder=JobsDemo,
                 noun="job runs",
                 singular_label="Job run",
                 detail_template="jobs/detail_extra.html",

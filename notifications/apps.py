@@ -7,6 +7,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from authmon import registry
+        from notifications.demo import NotificationsDemo
         from notifications.filtersets import NotificationLogFilterSet
         from notifications.models import NotificationLog
         from notifications.nlq_fields import NOTIFICATION_FIELDS
@@ -23,6 +24,7 @@ class NotificationsConfig(AppConfig):
                 search_fields=("subject", "recipient"),
                 search_label="Search subject or recipient",
                 export_label="Export Notification Logs",
+                demo_builder=NotificationsDemo,
                 person_fields=("recipient",),
                 noun="e-mails",
             )

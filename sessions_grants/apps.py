@@ -7,6 +7,7 @@ class SessionsGrantsConfig(AppConfig):
 
     def ready(self) -> None:
         from authmon import registry
+        from events.demo import SignInDemo
         from sessions_grants.filtersets import GrantFilterSet, SessionFilterSet
         from sessions_grants.models import Grant, Session
         from sessions_grants.nlq_fields import GRANT_FIELDS, SESSION_FIELDS
@@ -35,6 +36,7 @@ class SessionsGrantsConfig(AppConfig):
                 search_fields=("user_id__exact",),
                 search_label="Search by user ID",
                 export_label="Export Sessions",
+                demo_builder=SignInDemo,  # made with the sign-ins that open them
                 person_fields=("user_id", "email"),
                 client_fields=("client_id",),
                 upsert_key="session_id",
@@ -54,6 +56,7 @@ class SessionsGrantsConfig(AppConfig):
                 search_fields=("email",),
                 search_label="Search by email",
                 export_label="Export Grants",
+                demo_builder=SignInDemo,  # made with the sign-ins that open them
                 person_fields=("email", "user_id"),
                 client_fields=("client",),
                 upsert_key="grant_id",

@@ -19,8 +19,9 @@ from factory.django import DjangoModelFactory
 
 from audit.models import AuditLog
 from authmon.models import Role, Tenant, User
-from console.demo import APP_BY_NAME, MASKED, STACKTRACES, USER_AGENTS
+from authmon.world import APP_BY_NAME, MASKED, USER_AGENTS
 from events.models import EventLog, EventType
+from jobs.demo import STACKTRACES
 from jobs.models import JobLog, JobStatus, JobType
 from notifications.models import Category, NotificationLog, NotificationStatus
 from sessions_grants.models import AccessStatus, Grant, Protocol, Session

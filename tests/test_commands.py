@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from audit.models import AuditLog, ResourceType
 from authmon.models import ApiToken, Role, Tenant, User
-from console.demo import GUIDE_EMAIL, GUIDE_USER_ID, OFFICE_IP, STUFFING_IP, demo_data_load
+from authmon.world import GUIDE_EMAIL, GUIDE_USER_ID, OFFICE_IP, STUFFING_IP
+from console.demo import demo_data_load
 from events.models import EventLog, EventType
 from jobs.models import JobLog, JobStatus, JobType
 from notifications.models import Category, NotificationLog, NotificationStatus

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authmon.models import Tenant
-from console.demo import BRUTE_FORCE_IP, STUFFING_IP, demo_data_load
+from authmon.world import BRUTE_FORCE_IP, STUFFING_IP
+from console.demo import demo_data_load
 from insights.models import Detection
 from insights.services import ALERT_SUBJECT_PREFIX, alert_rule_create, alerts_evaluate
 from notifications.models import NotificationLog
