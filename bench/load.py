@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import random
 import time
@@ -450,12 +449,11 @@ def audit_gen(pools: Pools) -> Gen:
     from audit.models import AuditLog
 
     rng, people = pools.rng, pools.people
-    model_fields = chain._fields(AuditLog)
-    hashed = sorted(name for name in model_fields if name not in chain.UNHASHED)
+    hashed = chain.hashed_fields(AuditLog)  # name -> model field, in the hash's order
     examples = []
     for action, target, old, new in entity_pairs(rng, people):
         diff = compute_diff(old, new)
-        texts = {name: chain._field_text(model_fields[name], value) for name, value in
+        texts = {name: chain.field_text(hashed[name], value) for name, value in
                  (("old_entity", old), ("new_entity", new), ("diff", diff))}  # fmt: skip
         examples.append((action, target, old, new, diff, texts))
     admins = [p.email for p in people[:40]]
@@ -463,12 +461,12 @@ def audit_gen(pools: Pools) -> Gen:
     comments = ["", "", "", "", "ticket OPS-1432", "requested by the security team", "quarterly access review"]
     generated = {"action", "target", "actor", "subject", "client_actor", "timestamp", "old_entity", "new_entity",
                  "diff", "comments", "seq", "tenant", "external_id"}  # fmt: skip
-    defaults = {name: model_fields[name].get_default() for name in hashed if name not in generated}
+    defaults = {name: model_field.get_default() for name, model_field in hashed.items() if name not in generated}
 
     def rows(tenant: Any, day: Day) -> list[str]:
         heads = gen.heads
         seq, prev = heads.get(tenant.pk, (0, chain.GENESIS))
-        slug = chain._text(tenant.slug)
+        slug = chain.field_text(hashed["tenant"], tenant.slug)
         lines = []
         for ts in day.texts:
             action, target, old, new, diff, texts = examples[rng.randrange(len(examples))]
@@ -483,19 +481,17 @@ def audit_gen(pools: Pools) -> Gen:
                 "external_id": None,
                 **defaults,
             }
-            parts = []
-            for name in hashed:
+            row = {}
+            for name, model_field in hashed.items():
                 if name in texts:
-                    parts.append(f"{chain._text(name)}:{texts[name]}")
-                elif name == "timestamp":
-                    parts.append(f'"timestamp":"{ts[:10]}T{ts[11:26]}Z"')
+                    row[name] = texts[name]
+                elif name == "timestamp":  # COPY's time text is UTC already: no parsing per row
+                    row[name] = f'"{ts[:10]}T{ts[11:26]}Z"'
                 elif name == "tenant":
-                    parts.append(f'"tenant":{slug}')
-                elif name == "seq":
-                    parts.append(f'"seq":{chain._number(seq)}')
+                    row[name] = slug
                 else:
-                    parts.append(f"{chain._text(name)}:{chain._field_text(model_fields[name], values[name])}")
-            digest = hashlib.sha256(f"{prev}\n{{{','.join(parts)}}}".encode("utf-8", "surrogatepass")).hexdigest()
+                    row[name] = chain.field_text(model_field, seq if name == "seq" else values[name])
+            digest = chain.record_hash_row(prev, row)
             if seq == 1 or seq % 10_000 == 0:  # the fast path must agree with the chain's own hash
                 full = {**values, "timestamp": ts, "old_entity": old, "new_entity": new, "diff": diff, "seq": seq,
                         "tenant": tenant.slug}  # fmt: skip
@@ -517,7 +513,7 @@ def audit_gen(pools: Pools) -> Gen:
                         str(seq),
                         prev,
                         digest,
-                        *(copy_default(model_fields[name]) for name in defaults),
+                        *(copy_default(hashed[name]) for name in defaults),
                     ]
                 )
             )

@@ -99,6 +99,17 @@ def test_hash_covers_every_field_and_is_stable_through_the_database(tenant_a):
     assert chain.record_hash(stored.prev_hash, dict(values, tenant="other"), AuditLog) != stored.hash
 
 
+def test_row_hash_from_field_texts_is_the_record_hash(tenant_a):
+    """What bench/load.py's COPY path computes (field texts, then record_hash_row) is the chain's hash."""
+    record = audit_record(tenant=tenant_a, actor="a@example.com", action="update Role", new={"n": 1.0})
+    stored = AuditLog.objects.get(pk=record.pk)
+    values = chain.instance_values(stored, tenant_a.slug)
+    fields = chain.hashed_fields(AuditLog)
+    assert set(fields) == set(values)
+    texts = {name: chain.field_text(model_field, values[name]) for name, model_field in fields.items()}
+    assert chain.record_hash_row(stored.prev_hash, texts) == stored.hash
+
+
 @pytest.mark.parametrize(
     "same",
     [(1, 1.0), (10**20, 1e20), (0, -0.0), (1.5e300, 15 * 10**299), (100, 1e2)],
