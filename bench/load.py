@@ -114,29 +114,8 @@ def copy_default(model_field: Any) -> str:
 
 # ------------------------------------------------------------------------------------------------ value pools
 
-# fmt: off
-FIRST = [
-    "anna", "ben", "clara", "david", "emma", "felix", "greta", "hannah", "ivan", "julia", "karl", "lena", "max", "nina",
-    "oliver", "paula", "quentin", "rosa", "simon", "tina", "uwe", "vera", "walter", "xenia", "yusuf", "zoe", "ali",
-    "bea", "chen", "dana", "elif", "farid", "gina", "hugo", "ines", "jonas", "kim", "lars", "mia", "noah", "omar",
-]
-LAST = [
-    "schmidt", "mueller", "weber", "fischer", "meyer", "wagner", "becker", "hoffmann", "schulz", "koch", "richter",
-    "klein", "wolf", "neumann", "schwarz", "braun", "zimmermann", "krueger", "hartmann", "lange", "werner", "krause",
-    "lehmann", "koehler", "maier", "huber", "kaiser", "fuchs", "peters", "scholz",
-]
-# fmt: on
+# People's names and browsers come from the demo world (authmon.world), as in the demo data and the factories.
 DOMAINS = ["example.com", "example.org", "mail.example.net", "corp.example.com"]
-BROWSERS = [
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605",
-    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
-    "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-    "authmon-cli/2.4 (python-requests/2.32)",
-    "okhttp/4.12.0",
-]
 CLIENTS = [
     ("auth ui", 40),
     ("billing portal", 20),
@@ -183,9 +162,11 @@ class Person:
 
 
 def people_build(rng: random.Random, count: int = 20_000) -> list[Person]:
+    from authmon.world import FIRST_NAMES, LAST_NAMES, USER_AGENTS, ascii_name
+
     people = []
     for i in range(count):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
+        first, last = ascii_name(rng.choice(FIRST_NAMES)), ascii_name(rng.choice(LAST_NAMES))
         network = rng.choice([31, 46, 62, 81, 84, 91, 109, 176, 188, 212])
         ip = f"{network}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
         people.append(
@@ -194,7 +175,7 @@ def people_build(rng: random.Random, count: int = 20_000) -> list[Person]:
                 username=f"{first[0]}{last}{i}",
                 user_id=str(100_000 + i),
                 ip=ip,
-                browser=rng.choice(BROWSERS),
+                browser=rng.choice(USER_AGENTS),
             )
         )
     return people
@@ -235,6 +216,8 @@ class Pools:
     """Everything the generators pick from, built once per run from a fixed seed (the same data every run)."""
 
     def __init__(self, seed: int = 8) -> None:
+        from authmon.world import USER_AGENTS
+
         self.rng = random.Random(seed)
         rng = self.rng
         self.people = people_build(rng)
@@ -242,7 +225,7 @@ class Pools:
         self.home = [f"{p.ip}\t{esc(p.browser)}" for p in self.people]
         self.away = [
             f"{rng.choice([5, 37, 45, 77, 95, 103, 185, 193])}.{rng.randrange(256)}.{rng.randrange(256)}."
-            f"{rng.randrange(1, 255)}\t{esc(rng.choice(BROWSERS))}"
+            f"{rng.randrange(1, 255)}\t{esc(rng.choice(USER_AGENTS))}"
             for _ in range(5000)
         ]
         clients, providers = weighted(CLIENTS, rng), weighted(PROVIDERS, rng)

@@ -20,6 +20,7 @@ from factory.django import DjangoModelFactory
 from audit.models import AuditLog
 from authmon.models import Role, Tenant, User
 from authmon.world import APP_BY_NAME, MASKED, USER_AGENTS
+from authmon.world import PROVIDERS as WORLD_PROVIDERS
 from events.models import EventLog, EventType
 from jobs.demo import STACKTRACES
 from jobs.models import JobLog, JobStatus, JobType
@@ -28,7 +29,7 @@ from sessions_grants.models import AccessStatus, Grant, Protocol, Session
 from tests.conftest import PASSWORD
 
 APPLICATIONS = ("auth ui", "billing portal", "auth ui beta", "mobile app")
-PROVIDERS = ("google", "azure ad", "local", "okta")
+PROVIDERS = tuple(name for name, _weight in WORLD_PROVIDERS)  # google, azure ad, local, okta
 
 
 def _uuid() -> str:
