@@ -27,8 +27,6 @@ from authmon.models import Role, Tenant, User
 from authmon.security.masking import mask_instance
 from authmon.world import DemoBuilder, DemoDataError, DemoTenant, TenantSpec, demo_tenant_specs
 
-__all__ = ["DemoDataError", "demo_data_load", "demo_tenant_ensure", "demo_users_ensure"]
-
 DEFAULT_ROWS = 20_000
 DEFAULT_TENANTS = 2
 DEFAULT_SEED = 42

@@ -431,7 +431,7 @@ class SignInDemo(DemoBuilder):
     def fill(self, target: int) -> None:
         w = self.world
         rng = self.rng
-        auth = ("events", "sessions", "grants")
+        auth = self.kinds
         while target - w.count(*auth) >= 40:
             person = w.person()
             when = w.pick_time(w.busy_cum)
