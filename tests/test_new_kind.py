@@ -28,7 +28,7 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def test_a_kind_that_lives_only_in_the_test_tree_gets_every_page_the_api_retention_and_trim():
+def test_a_kind_that_lives_only_in_the_test_tree_gets_every_page_the_api_retention_trim_and_demo_data():
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/kindkit/check_kind.py", "-p", "no:cacheprovider", "--create-db"],
         cwd=ROOT,
@@ -39,4 +39,4 @@ def test_a_kind_that_lives_only_in_the_test_tree_gets_every_page_the_api_retenti
     )
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-2000:]
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    assert re.search(r"\b6 passed\b", result.stdout), summary
+    assert re.search(r"\b7 passed\b", result.stdout), summary

@@ -8,6 +8,7 @@ class KindkitConfig(AppConfig):
 
     def ready(self) -> None:
         from authmon import registry
+        from tests.kindkit.demo import DeviceDemo
         from tests.kindkit.kind import DEVICE_FIELDS, DeviceLogFilterSet, DeviceLogTable
         from tests.kindkit.models import DeviceLog
 
@@ -24,5 +25,6 @@ class KindkitConfig(AppConfig):
                 export_label="Export Device Logs",
                 person_fields=("email",),
                 noun="device logs",
+                demo_builder=DeviceDemo,
             )
         )

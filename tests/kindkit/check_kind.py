@@ -13,6 +13,7 @@ from authmon import registry
 from authmon.models import Role
 from authmon.retention import retention_days
 from authmon.trim import tenant_trim
+from console.demo import demo_data_load
 from tests.api.conftest import make_client
 from tests.conftest import PASSWORD, make_user
 from tests.kindkit.models import DeviceLog
@@ -109,3 +110,10 @@ def test_retention_page_and_trim(client, tenant_a):
     assert report.deleted[KIND] == 1
     assert list(DeviceLog.objects.values_list("pk", flat=True)) == [young.pk]
     assert old.pk != young.pk
+
+
+def test_demo_data_holds_the_kinds_own_records(db):
+    """``load_demo_data`` finds the kind's demo builder through the registry."""
+    demo_data_load(tenants=1, rows=2_000, seed=5)
+    assert DeviceLog.objects.filter(device_name="guide-laptop").count() == 1
+    assert DeviceLog.objects.count() >= 50  # about its share (5%) of the tenant's rows
