@@ -55,10 +55,11 @@ from authmon.ingest import (
 )
 from authmon.models import ApiScope, Tenant
 from authmon.paging import CursorError, paginate
+from authmon.questions import question_interpret
 from authmon.registry import LogKind
 from authmon.security.ratelimit import RateLimited
 from authmon.strictjson import strict_loads
-from nlq import MAX_LENGTH, NLQError, interpret
+from nlq import MAX_LENGTH, NLQError
 
 logger = logging.getLogger(__name__)
 
@@ -393,28 +394,10 @@ def _exact_filter(kind: LogKind, name: str, raw: str) -> tuple[Q, str]:
 
 def _interpret(kind: LogKind, tenant: Tenant, question: str) -> tuple[Q, str]:
     """Compile ``q`` with the query language (DESIGN section 7); 400 with position and suggestions if it fails."""
-    if len(question) > MAX_LENGTH:
-        raise ApiError(
-            400,
-            {
-                "error": "query",
-                "message": f"The question is longer than {MAX_LENGTH} characters.",
-                "position": MAX_LENGTH,
-                "suggestions": [],
-            },
-        )
     try:
-        result = interpret(question, kind.field_map, now=timezone.now(), tz=tenant.tz)
+        result = question_interpret(kind=kind, question=question, now=timezone.now(), tz=tenant.tz)
     except NLQError as exc:
-        raise ApiError(
-            400,
-            {
-                "error": "query",
-                "message": exc.message,
-                "position": exc.position,
-                "suggestions": list(exc.suggestions or []),
-            },
-        ) from None
+        raise ApiError(400, {"error": "query", **exc.as_dict()}) from None
     return result.q, result.summary
 
 
