@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import json
 import logging
-import re
 from typing import Annotated, Any, Literal, Union
 
-import orjson
 from django.apps import apps
 from django.conf import settings
 from django.core import signing
@@ -44,30 +41,47 @@ from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from authmon import registry
-from authmon.api_auth import ApiTokenAuth, failure_reason
+from authmon.api_auth import failure_reason, ingest_auth, read_auth, request_tenant, token_actor
+from authmon.api_errors import (
+    ApiError,
+    BatchErrors,
+    Detail,
+    ParamError,
+    QueryError,
+    batch_errors,
+    cursor_error,
+    not_found_error,
+    param_error,
+)
+from authmon.api_io import (
+    DATETIME_OUT,
+    LIMIT_SCHEMA,
+    aware,
+    page_limit,
+    parse_time,
+    query_param,
+    read_records,
+    single_params,
+    to_json,
+    too_big_message,
+)
 from authmon.ingest import (
     IngestConflictError,
     IngestValidationError,
     input_fields,
-    json_type,
     record_schema,
     records_ingest,
 )
-from authmon.models import ApiScope, Tenant
+from authmon.models import Tenant
 from authmon.paging import CursorError, paginate
 from authmon.questions import question_interpret
 from authmon.registry import LogKind
 from authmon.security.ratelimit import RateLimited
-from authmon.strictjson import strict_loads
 from nlq import MAX_LENGTH, NLQError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
-MAX_ERRORS = 100  # a rejected batch reports this many problems (and the total count)
 REVOCATIONS_DEFAULT_WINDOW = dt.timedelta(hours=24)
-NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines"})
 RESERVED_PARAMS = ("q", "limit", "cursor")
 _MAX_PK = 2**63 - 1
 _REVOCATION_SALT = "console.api.revocations"
@@ -81,32 +95,9 @@ api = NinjaAPI(
     urls_namespace="api",
     description=(__doc__ or "").split("\n\n", 1)[1].strip(),
 )
-ingest_auth = ApiTokenAuth(ApiScope.INGEST)
-read_auth = ApiTokenAuth(ApiScope.READ)
 
 
 # ----------------------------------------------------------------------------------------------------- errors
-
-
-class ApiError(Exception):
-    """An answer other than success: ``status`` and the JSON ``payload`` to send."""
-
-    def __init__(self, status: int, payload: dict[str, Any]) -> None:
-        super().__init__(payload)
-        self.status = status
-        self.payload = payload
-
-
-def _param_error(param: str | None, message: str, error: str = "parameter") -> ApiError:
-    return ApiError(400, {"error": error, "param": param, "message": message})
-
-
-def _batch_error(message: str, index: int | None = None) -> ApiError:
-    return ApiError(400, {"errors": [{"index": index, "field": None, "message": message}], "error_count": 1})
-
-
-def _not_found(message: str) -> ApiError:
-    return ApiError(404, {"detail": message})
 
 
 @api.exception_handler(ApiError)
@@ -131,7 +122,7 @@ def _on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
 
 @api.exception_handler(RequestDataTooBig)
 def _on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return api.create_response(request, {"detail": _too_big_message()}, status=413)
+    return api.create_response(request, {"detail": too_big_message()}, status=413)
 
 
 @api.exception_handler(NinjaValidationError)
@@ -140,18 +131,7 @@ def _on_invalid_params(request: HttpRequest, exc: NinjaValidationError) -> HttpR
     return api.create_response(request, {"error": "parameter", "param": None, "message": messages}, status=400)
 
 
-def _too_big_message() -> str:
-    return (
-        f"The request body exceeds {settings.API_MAX_BYTES} bytes (10 MiB) per request; "
-        "split the batch into smaller requests."
-    )
-
-
 # ---------------------------------------------------------------------------------------------- output schemas
-
-
-class Detail(BaseModel):
-    detail: str
 
 
 class IngestOut(BaseModel):
@@ -164,38 +144,11 @@ class IngestOut(BaseModel):
     )
 
 
-class BatchErrorItem(BaseModel):
-    index: int | None = Field(description="Position of the record in the batch; null for the body as a whole.")
-    field: str | None
-    message: str
-
-
-class BatchErrors(BaseModel):
-    errors: list[BatchErrorItem] = Field(description=f"The first {MAX_ERRORS} problems.")
-    error_count: int
-
-
-class QueryError(BaseModel):
-    error: Literal["query"]
-    message: str
-    position: int | None
-    suggestions: list[str]
-
-
-class ParamError(BaseModel):
-    error: Literal["parameter", "cursor"]
-    param: str | None
-    message: str
-
-
-_DATETIME_OUT = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-
-
 def _output_type(field: models.Field[Any, Any]) -> Any:
     if isinstance(field, models.JSONField):
         return Any
     if isinstance(field, models.DateTimeField):
-        annotation: Any = _DATETIME_OUT
+        annotation: Any = DATETIME_OUT
     elif isinstance(field, models.BooleanField):
         annotation = bool
     elif isinstance(field, models.IntegerField):
@@ -214,146 +167,12 @@ def _record_out_schema(kind: LogKind) -> type[BaseModel]:
     )
 
 
-def _to_json(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return value
-
-
 def record_out(kind: LogKind, row: models.Model, tenant: Tenant) -> dict[str, Any]:
     """One stored record as the API shows it: every field, the tenant as its slug, times in UTC."""
     data: dict[str, Any] = {"id": row.pk, "tenant": tenant.slug}
     for field in kind.data_fields:
-        data[field.name] = _to_json(getattr(row, field.attname))
+        data[field.name] = to_json(getattr(row, field.attname))
     return data
-
-
-# ----------------------------------------------------------------------------------------------- request body
-
-
-# orjson turns integers beyond 64 bits into floats: text with a run of 19 or more digits (anywhere, strings too)
-# goes to the standard parser, which keeps them exact. Found by mapping every digit to "0" and everything else to
-# a space and searching for nineteen "0"s, some ten times faster than a regular expression on a large batch.
-_DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
-_LONG_NUMBER = b"0" * 19
-
-
-def _loads(text: str) -> Any:
-    """Parse one JSON document: with orjson, and with the standard parser for anything orjson refuses.
-
-    orjson is several times faster on a batch; whatever it refuses (malformed text, NaN, 1e999, lone surrogates,
-    more than one document) is parsed again by ``json``, so that the error message and the NDJSON sniffing are
-    exactly the standard parser's.
-    """
-    if _LONG_NUMBER not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_ONLY):
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return strict_loads(text)
-
-
-_HOW = "Send a JSON array of record objects, or NDJSON with one record object per line."
-
-
-def _parse_failure(exc: Exception, line: int | None = None) -> str:
-    where = f"Line {line}: " if line is not None else ""
-    if isinstance(exc, json.JSONDecodeError):
-        at = f"column {exc.colno}" if line is not None else f"line {exc.lineno}, column {exc.colno}"
-        return f"{where}malformed JSON at {at}: {exc.msg}. {_HOW}"
-    if isinstance(exc, RecursionError):
-        return f"{where}JSON is nested too deeply. {_HOW}"
-    return f"{where}invalid JSON: {exc}. {_HOW}"
-
-
-def _parse_ndjson(text: str) -> list[Any]:
-    records: list[Any] = []
-    # Split on "\n" only: str.splitlines() would also split inside strings holding U+2028 and friends.
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(_loads(line))
-        except (ValueError, RecursionError) as exc:
-            raise _batch_error(_parse_failure(exc, number), index=len(records)) from None
-    return records
-
-
-def _read_records(request: HttpRequest) -> list[Any]:
-    """The batch in the request body; enforces the byte and record limits (413) before and after parsing."""
-    header = request.META.get("CONTENT_LENGTH") or "0"
-    try:
-        length = int(header)
-    except ValueError:
-        raise _batch_error("The Content-Length header is not a number.") from None
-    if length > settings.API_MAX_BYTES:
-        raise ApiError(413, {"detail": _too_big_message()})
-    body = request.body
-    if len(body) > settings.API_MAX_BYTES:
-        raise ApiError(413, {"detail": _too_big_message()})
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _batch_error(f"The request body is not valid UTF-8 (at byte {exc.start}).") from None
-    if not text.strip():
-        raise _batch_error(f"The request body is empty. {_HOW}")
-    if request.content_type in NDJSON_TYPES:
-        records = _parse_ndjson(text)
-    else:
-        try:
-            data = _loads(text)
-        except json.JSONDecodeError as exc:
-            # One whole JSON value followed by more: NDJSON sent without its content type.
-            if exc.msg == "Extra data" and text.lstrip().startswith("{"):
-                data = _parse_ndjson(text)
-            else:
-                raise _batch_error(_parse_failure(exc)) from None
-        except (ValueError, RecursionError) as exc:
-            raise _batch_error(_parse_failure(exc)) from None
-        if isinstance(data, dict):
-            data = [data]
-        if not isinstance(data, list):
-            raise _batch_error(f"Expected a JSON array of record objects, got {json_type(data)}. {_HOW}")
-        records = data
-    if len(records) > settings.API_MAX_RECORDS:
-        raise ApiError(
-            413,
-            {
-                "detail": f"The batch has {len(records)} records; at most {settings.API_MAX_RECORDS} are accepted "
-                "per request. Split it into smaller batches."
-            },
-        )
-    return records
-
-
-# ------------------------------------------------------------------------------------------- query parameters
-
-
-def _single_params(request: HttpRequest) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for name, values in request.GET.lists():
-        if "\x00" in name or any("\x00" in v for v in values):
-            raise _param_error(name.replace("\x00", ""), "Parameters must not contain NUL characters.")
-        if len(values) > 1:
-            raise _param_error(name, f"Give '{name}' once; repeated parameters are not supported.")
-        params[name] = values[0]
-    return params
-
-
-def _limit(raw: str | None) -> int:
-    if raw is None or not raw.strip():
-        return DEFAULT_LIMIT
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_LIMIT:
-        raise _param_error("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
-    return value
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if timezone.is_naive(value) else value
 
 
 def _filterable(kind: LogKind) -> dict[str, models.Field[Any, Any]]:
@@ -368,28 +187,28 @@ def _exact_filter(kind: LogKind, name: str, raw: str) -> tuple[Q, str]:
     field = fields.get(name)
     if field is None:
         usable = [n for n, f in fields.items() if not isinstance(f, models.JSONField)]
-        raise _param_error(
+        raise param_error(
             name, f"Unknown parameter '{name}'. Use {', '.join(RESERVED_PARAMS)} or a field: {', '.join(usable)}."
         )
     label = name.replace("_", " ")
     if isinstance(field, models.JSONField):
-        raise _param_error(name, f"{name} holds JSON and cannot be an exact filter; ask with q instead.")
+        raise param_error(name, f"{name} holds JSON and cannot be an exact filter; ask with q instead.")
     if raw == "" and field.null:
         return Q(**{f"{name}__isnull": True}), f"{label} is empty"
     if field.choices and raw not in {str(value) for value, _ in field.flatchoices}:
         allowed = ", ".join(str(value) for value, _ in field.flatchoices)
-        raise _param_error(name, f"{name} must be one of: {allowed}.")
+        raise param_error(name, f"{name} must be one of: {allowed}.")
     try:
         value = field.to_python(raw)
         if isinstance(value, dt.datetime):
-            value = _aware(value).astimezone(dt.UTC)
+            value = aware(value).astimezone(dt.UTC)
         if value is not None:
             field.run_validators(value)
     except DjangoValidationError as exc:
-        raise _param_error(name, f"{name}: {' '.join(exc.messages)}") from None
+        raise param_error(name, f"{name}: {' '.join(exc.messages)}") from None
     except OverflowError:
-        raise _param_error(name, f"{name}: the date-time is out of range.") from None
-    return Q(**{name: value}), f"{label} is {_to_json(value)}"
+        raise param_error(name, f"{name}: the date-time is out of range.") from None
+    return Q(**{name: value}), f"{label} is {to_json(value)}"
 
 
 def _interpret(kind: LogKind, tenant: Tenant, question: str) -> tuple[Q, str]:
@@ -401,29 +220,7 @@ def _interpret(kind: LogKind, tenant: Tenant, question: str) -> tuple[Q, str]:
     return result.q, result.summary
 
 
-def _parse_time(name: str, raw: str) -> dt.datetime:
-    # "+02:00" arrives as " 02:00" when the client forgot to encode "+" (%2B) in the query string.
-    text = re.sub(r"(?<=\d) (\d{2}(?::?\d{2})?)$", r"+\1", raw.strip())
-    try:
-        value = dt.datetime.fromisoformat(text)
-        return _aware(value).astimezone(dt.UTC)
-    except (ValueError, OverflowError):
-        raise _param_error(
-            name, f"{name} must be an ISO 8601 date or date-time such as 2026-11-19T08:00:00Z (encode '+' as %2B)."
-        ) from None
-
-
 # ------------------------------------------------------------------------------------------------ the routes
-
-
-def _tenant(request: HttpRequest) -> Tenant:
-    return request.auth.tenant  # type: ignore[attr-defined,no-any-return]
-
-
-def _token_actor(request: HttpRequest) -> str:
-    """The request's API token as audit records name it: its name (as create_api_token audits it) and number."""
-    token = request.auth  # type: ignore[attr-defined]
-    return f"API token {token.name} (#{token.pk})" if token.name else f"API token {token.pk}"
 
 
 def _openapi_type(field: models.Field[Any, Any]) -> dict[str, Any]:
@@ -438,26 +235,16 @@ def _openapi_type(field: models.Field[Any, Any]) -> dict[str, Any]:
     return {"type": "string"}
 
 
-def _query_param(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-    param = {"in": "query", "name": name, "required": False, "schema": schema}
-    if description:
-        param["description"] = description
-    return param
-
-
-_LIMIT_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}
-
-
 def _list_parameters(kind: LogKind) -> list[dict[str, Any]]:
     question = "A question, e.g. 'failed logins from 203.0.113.7 in the last 7 days'."
     params = [
-        _query_param("q", {"type": "string", "maxLength": MAX_LENGTH}, question),
-        _query_param("limit", _LIMIT_SCHEMA),
-        _query_param("cursor", {"type": "string"}, "next_cursor of the previous page."),
+        query_param("q", {"type": "string", "maxLength": MAX_LENGTH}, question),
+        query_param("limit", LIMIT_SCHEMA),
+        query_param("cursor", {"type": "string"}, "next_cursor of the previous page."),
     ]
     for name, field in _filterable(kind).items():
         if not isinstance(field, models.JSONField):
-            params.append(_query_param(name, _openapi_type(field), f"Exact match on {name}."))
+            params.append(query_param(name, _openapi_type(field), f"Exact match on {name}."))
     return params
 
 
@@ -512,25 +299,23 @@ def _add_kind_routes(kind: LogKind) -> None:
         openapi_extra=_ingest_body(kind),
     )
     def ingest(request: HttpRequest) -> Any:
-        records = _read_records(request)
+        records = read_records(request)
         started = timezone.now()
         try:
             result = records_ingest(
                 kind=kind,
-                tenant=_tenant(request),
+                tenant=request_tenant(request),
                 records=records,
-                actor=_token_actor(request),
+                actor=token_actor(request),
                 token=request.auth,  # type: ignore[attr-defined]
             )
         except IngestValidationError as exc:
-            raise ApiError(
-                400, {"errors": [e.as_dict() for e in exc.errors[:MAX_ERRORS]], "error_count": len(exc.errors)}
-            ) from None
+            raise batch_errors(exc.errors) from None
         except IngestConflictError as exc:
             raise ApiError(409, {"detail": str(exc)}) from None
         if after_ingest and (result.created or result.updated):
             # e.g. sessions and grants: push the revocations this batch brought to the tenant's webhook
-            after_ingest(kind=kind, tenant=_tenant(request), since=started)
+            after_ingest(kind=kind, tenant=request_tenant(request), since=started)
         return Status(201, result.as_dict())
 
     @api.get(
@@ -545,9 +330,9 @@ def _add_kind_routes(kind: LogKind) -> None:
         openapi_extra={"parameters": _list_parameters(kind)},
     )
     def list_records(request: HttpRequest) -> Any:
-        tenant = _tenant(request)
-        params = _single_params(request)
-        limit = _limit(params.pop("limit", None))
+        tenant = request_tenant(request)
+        params = single_params(request)
+        limit = page_limit(params.pop("limit", None))
         cursor = params.pop("cursor", "").strip() or None
         question = params.pop("q", "").strip()
         queryset = kind.model.objects.for_tenant(tenant)  # type: ignore[attr-defined]
@@ -563,14 +348,12 @@ def _add_kind_routes(kind: LogKind) -> None:
         try:
             page = paginate(queryset, sort=sort, cursor=cursor, per_page=limit)
         except CursorError:
-            raise _param_error(
-                "cursor", "The cursor is not valid for this listing; start again without it.", error="cursor"
-            ) from None
+            raise cursor_error() from None
         except DataError:
             # A value the database cannot compare with a column (e.g. a number beyond bigint in a question):
             # the input's fault, so a 400, but logged because the query language should have refused it.
             logger.warning("list %s: the database refused a filter value", kind.name, exc_info=True)
-            raise _param_error(
+            raise param_error(
                 "q" if question else None, "A value in the question or filters is out of range for its field."
             ) from None
         return {
@@ -580,10 +363,10 @@ def _add_kind_routes(kind: LogKind) -> None:
         }
 
     def _one(request: HttpRequest, **lookup: Any) -> dict[str, Any]:
-        tenant = _tenant(request)
+        tenant = request_tenant(request)
         row = kind.model.objects.for_tenant(tenant).filter(**lookup).first()  # type: ignore[attr-defined]
         if row is None:
-            raise _not_found(f"No {kind.name} record with that {next(iter(lookup))} in this tenant.")
+            raise not_found_error(f"No {kind.name} record with that {next(iter(lookup))} in this tenant.")
         return record_out(kind, row, tenant)
 
     @api.get(
@@ -597,7 +380,7 @@ def _add_kind_routes(kind: LogKind) -> None:
     )
     def detail(request: HttpRequest, record_id: int) -> Any:
         if not 1 <= record_id <= _MAX_PK:
-            raise _not_found(f"No {kind.name} record with that id in this tenant.")
+            raise not_found_error(f"No {kind.name} record with that id in this tenant.")
         return _one(request, pk=record_id)
 
     if kind.upsert_key is None:
@@ -608,7 +391,7 @@ def _add_kind_routes(kind: LogKind) -> None:
     def by_key(request: HttpRequest, **path: str) -> Any:
         value = path[key]
         if "\x00" in value or (max_length and len(value) > max_length):
-            raise _not_found(f"No {kind.name} record with that {key} in this tenant.")
+            raise not_found_error(f"No {kind.name} record with that {key} in this tenant.")
         return _one(request, **{key: value})
 
     # The path parameter is named after the key (session_id, grant_id) in the signature ninja reads.
@@ -653,7 +436,7 @@ def _revocation_schema() -> Any:
     for kind in _revocable():
         definitions: dict[str, Any] = {"type": (Literal[kind.model_name], ...), "id": (int, ...)}
         definitions.update((name, (str, ...)) for name in _revocation_fields(kind))
-        definitions["revoked_at"] = (_DATETIME_OUT, ...)
+        definitions["revoked_at"] = (DATETIME_OUT, ...)
         title = f"{kind.model.__name__}Revocation"
         variants.append(create_model(title, __config__=ConfigDict(title=title), **definitions))
     if len(variants) == 1:
@@ -664,7 +447,7 @@ def _revocation_schema() -> Any:
 class RevocationPage(BaseModel):
     results: list[_revocation_schema()]  # type: ignore[valid-type]
     next_cursor: str | None = Field(description="Pass as cursor to continue exactly after the last result.")
-    next_since: _DATETIME_OUT = Field(
+    next_since: DATETIME_OUT = Field(
         description="revoked_at of the last result (or since when there is none): the since of the next poll. "
         "since is inclusive, so a poll may see the last revocation again."
     )
@@ -676,9 +459,7 @@ def _revocation_cursor(raw: str) -> tuple[dt.datetime, str, int]:
         when = dt.datetime.fromisoformat(data["t"])
         return when, str(data["k"]), int(data["i"])
     except (signing.BadSignature, ValueError, TypeError, KeyError):
-        raise _param_error(
-            "cursor", "The cursor is not valid for this listing; start again without it.", error="cursor"
-        ) from None
+        raise cursor_error() from None
 
 
 @api.get(
@@ -696,22 +477,22 @@ def _revocation_cursor(raw: str) -> tuple[dt.datetime, str, int]:
     tags=["revocations"],
     openapi_extra={
         "parameters": [
-            _query_param("since", {"type": "string", "format": "date-time"}),
-            _query_param("limit", _LIMIT_SCHEMA),
-            _query_param("cursor", {"type": "string"}),
+            query_param("since", {"type": "string", "format": "date-time"}),
+            query_param("limit", LIMIT_SCHEMA),
+            query_param("cursor", {"type": "string"}),
         ]
     },
 )
 def revocations(request: HttpRequest) -> Any:
-    tenant = _tenant(request)
-    params = _single_params(request)
+    tenant = request_tenant(request)
+    params = single_params(request)
     unknown = set(params) - {"since", "limit", "cursor"}
     if unknown:
         name = sorted(unknown)[0]
-        raise _param_error(name, f"Unknown parameter '{name}'. Use since, limit or cursor.")
-    limit = _limit(params.get("limit"))
+        raise param_error(name, f"Unknown parameter '{name}'. Use since, limit or cursor.")
+    limit = page_limit(params.get("limit"))
     raw_since = params.get("since", "").strip()
-    since = _parse_time("since", raw_since) if raw_since else timezone.now() - REVOCATIONS_DEFAULT_WINDOW
+    since = parse_time("since", raw_since) if raw_since else timezone.now() - REVOCATIONS_DEFAULT_WINDOW
     after = _revocation_cursor(params["cursor"]) if params.get("cursor", "").strip() else None
 
     found: list[tuple[dt.datetime, str, int, dict[str, Any]]] = []
@@ -731,7 +512,7 @@ def revocations(request: HttpRequest) -> Any:
         names = _revocation_fields(kind)
         for row in queryset.order_by("revoked_at", "pk")[: limit + 1]:
             item = {"type": type_name, "id": row.pk, **{n: getattr(row, n) for n in names}}
-            item["revoked_at"] = _to_json(row.revoked_at)
+            item["revoked_at"] = to_json(row.revoked_at)
             found.append((row.revoked_at, type_name, row.pk, item))
     found.sort(key=lambda entry: entry[:3])
     page, more = found[:limit], len(found) > limit
@@ -742,7 +523,7 @@ def revocations(request: HttpRequest) -> Any:
     return {
         "results": [entry[3] for entry in page],
         "next_cursor": next_cursor,
-        "next_since": _to_json(page[-1][0] if page else since),
+        "next_since": to_json(page[-1][0] if page else since),
     }
 
 
@@ -773,9 +554,9 @@ def notification_bounces(request: HttpRequest) -> Any:
     from notifications.services import BounceValidationError, notifications_bounce
 
     try:
-        result = notifications_bounce(tenant=_tenant(request), items=_read_records(request))
+        result = notifications_bounce(tenant=request_tenant(request), items=read_records(request))
     except BounceValidationError as exc:
-        raise ApiError(400, {"errors": exc.errors[:MAX_ERRORS], "error_count": len(exc.errors)}) from None
+        raise batch_errors(exc.errors) from None
     return result.as_dict()
 
 
@@ -788,7 +569,7 @@ def not_found(request: HttpRequest, rest: str) -> Any:
     known = ", ".join(k.name for k in registry.kinds())
     first = rest.strip("/").split("/", 1)[0]
     if not rest.endswith("/"):
-        raise _not_found(f"No such API path. API paths end with a slash: /api/v1/{rest}/")
+        raise not_found_error(f"No such API path. API paths end with a slash: /api/v1/{rest}/")
     if first not in {k.name for k in registry.kinds()} and first != "revocations":
-        raise _not_found(f"Unknown record kind '{first}'. Kinds: {known}; also revocations.")
-    raise _not_found("No such API path or record.")
+        raise not_found_error(f"Unknown record kind '{first}'. Kinds: {known}; also revocations.")
+    raise not_found_error("No such API path or record.")
