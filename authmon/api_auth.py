@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
 
-from authmon.models import ApiToken
+from authmon.models import ApiScope, ApiToken, Tenant
 from authmon.security.ratelimit import api_rate_check
 from authmon.tenancy import db_tenant_set
 
@@ -63,3 +63,18 @@ class ApiTokenAuth(HttpBearer):
 def failure_reason(request: HttpRequest) -> str:
     """Why authentication refused ``request`` (for the 401 body)."""
     return getattr(request, FAILURE_ATTR, "Authentication required: send 'Authorization: Bearer <token>'.")
+
+
+ingest_auth = ApiTokenAuth(ApiScope.INGEST)
+read_auth = ApiTokenAuth(ApiScope.READ)
+
+
+def request_tenant(request: HttpRequest) -> Tenant:
+    """The tenant of an authenticated API request: its token's, never one named in the body or the URL."""
+    return request.auth.tenant  # type: ignore[attr-defined,no-any-return]
+
+
+def token_actor(request: HttpRequest) -> str:
+    """The request's API token as audit records name it: its name (as create_api_token audits it) and number."""
+    token = request.auth  # type: ignore[attr-defined]
+    return f"API token {token.name} (#{token.pk})" if token.name else f"API token {token.pk}"

@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from authmon import registry
 from authmon.daterange import DEFAULT_PRESET, PRESETS, DateRange, DateRangeError, custom_range, preset_range
+from authmon.questions import question_interpret
 from authmon.registry import LogKind
 from authmon.tenancy import active_tenant_for
-from nlq import MAX_LENGTH, time_fields
+from nlq import NLQError, time_fields
 
 # URL parameters the list understands besides the filterset's own.
 RESERVED_PARAMS = ("q", "search", "preset", "start", "end", "sort", "cursor", "format", "limit")
@@ -104,10 +105,8 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
     question = params.get("q", "").strip()
     interpretation = question_error = None
     if question:
-        from nlq import NLQError, interpret
-
         try:
-            interpretation = interpret(question[: MAX_LENGTH + 1], kind.field_map, now=now, tz=tz)
+            interpretation = question_interpret(kind=kind, question=question, now=now, tz=tz)
         except NLQError as exc:
             question_error = exc
     # A question may carry its own time phrase; the 7-day default applies only to plain browsing.

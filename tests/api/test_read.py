@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import pytest
+from django.http import QueryDict
 from django.utils import timezone
 
+from authmon import registry
+from authmon.selectors import log_search
 from sessions_grants.models import Session
 from tests.api.conftest import record
 
@@ -265,7 +269,21 @@ def test_values_the_database_refuses_are_not_a_500(api_a, events):
 def test_q_too_long(api_a):
     response = api_a.list("events", q="x" * 1001)
     assert response.status_code == 400
-    assert response.json()["error"] == "query"
+    assert response.json() == {
+        "error": "query",
+        "message": "The question is longer than 1000 characters.",
+        "position": 1000,
+        "suggestions": [],
+    }
+
+
+@pytest.mark.parametrize("question", ["colour is red", "failed logins from", "x" * 5000])
+def test_the_page_and_the_api_refuse_a_question_alike(api_a, tenant_admin, question):
+    """One reader of questions (authmon.questions): the API's 400 body says what the list page says."""
+    search = log_search(registry.get("events"), tenant_admin, QueryDict(urlencode({"q": question})))
+    body = api_a.list("events", q=question).json()
+    assert body == {"error": "query", **search.question_error.as_dict()}
+    assert not search.runnable
 
 
 def test_q_with_the_real_query_language(api_a, events):
