@@ -1,8 +1,8 @@
 """The fast ingest path (one-call validation, COPY on PostgreSQL) stores and rejects exactly what the slow one does.
 
 Each comparison runs the same batch through both paths: the slow one is forced by making the fast helpers decline
-(``_records_fast`` returning None validates record by record; ``_copy_columns`` returning None stores with
-``bulk_create``), so a difference in any column value, count or error fails the test.
+(``ingest_records._records_fast`` returning None validates record by record; ``ingest._copy_columns`` returning None
+stores with ``bulk_create``), so a difference in any column value, count or error fails the test.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from authmon import ingest, registry
+from authmon import ingest, ingest_records, registry
 from authmon.ingest import IngestResult, IngestValidationError, records_ingest, records_validate
 from tests.api.conftest import record
 from tests.api.test_concurrency import run_together
@@ -61,7 +61,7 @@ def stored(kind: str, tenant) -> list[dict[str, Any]]:
 
 
 def slow_path(monkeypatch) -> None:
-    monkeypatch.setattr(ingest, "_records_fast", lambda kind, records: None)
+    monkeypatch.setattr(ingest_records, "_records_fast", lambda kind, records: None)
     monkeypatch.setattr(ingest, "_copy_columns", lambda model, db: None)
 
 
@@ -110,7 +110,7 @@ def test_copy_is_used_only_where_it_stores_the_same(tenant_a):
 def test_fast_validation_returns_what_the_record_by_record_path_returns(monkeypatch, kind):
     batch = [record(kind, n, external_id=f"v-{n}") for n in range(5)] + [record(kind, 5)]
     fast = records_validate(kind=registry.get(kind), records=batch)
-    monkeypatch.setattr(ingest, "_records_fast", lambda kind, records: None)
+    monkeypatch.setattr(ingest_records, "_records_fast", lambda kind, records: None)
     slow = records_validate(kind=registry.get(kind), records=batch)
     for a, b in zip(fast, slow, strict=True):
         time_defaults = {k for k in a.values if k not in a.sent and isinstance(a.values[k], dt.datetime)}
@@ -128,7 +128,7 @@ def test_a_bad_record_in_the_middle_rejects_the_batch_with_the_same_errors(tenan
     batch[701]["details"] = {"x": "nul\u0000"}
     with pytest.raises(IngestValidationError) as fast:
         records_ingest(kind="events", tenant=tenant_a, records=batch)
-    monkeypatch.setattr(ingest, "_records_fast", lambda kind, records: None)
+    monkeypatch.setattr(ingest_records, "_records_fast", lambda kind, records: None)
     with pytest.raises(IngestValidationError) as slow:
         records_ingest(kind="events", tenant=tenant_a, records=batch)
     assert fast.value.errors == slow.value.errors
