@@ -11,7 +11,7 @@ from jobs.runner import JobContext, job_task
 @job_task("insights.tasks.alerts_evaluate_run_task")
 def alerts_evaluate_run_task(context: JobContext) -> str:
     """Evaluate one tenant's alert rules and send what is new; fails (with the reasons) when a delivery failed."""
-    from insights.services import AlertDeliveryError, alerts_evaluate
+    from insights.alerts import AlertDeliveryError, alerts_evaluate
 
     job = context.job
     report = alerts_evaluate(
@@ -33,6 +33,6 @@ def alerts_evaluate_run_task(context: JobContext) -> str:
 @shared_task(name="insights.tasks.alerts_evaluate_all_task")
 def alerts_evaluate_all_task() -> int:
     """Queue one evaluation run (with its own job record) for every tenant that has an enabled alert rule."""
-    from insights.services import alerts_evaluation_queue_all
+    from insights.alerts import alerts_evaluation_queue_all
 
     return alerts_evaluation_queue_all()

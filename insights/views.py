@@ -17,7 +17,7 @@ from authmon.daterange import DEFAULT_PRESET, PRESETS, DateRange, DateRangeError
 from authmon.models import Tenant
 from authmon.permissions import Perm, has_perm
 from authmon.tenancy import active_tenant_for
-from insights import services
+from insights import alerts, services
 from insights.forms import AlertRuleForm, ReviewNoteForm, ThresholdsForm
 from insights.models import AlertRule, ReviewCadence, ReviewNote
 from insights.selectors import insights_charts, review_sections
@@ -86,7 +86,7 @@ def rules_view(request: HttpRequest) -> HttpResponse:
     form = AlertRuleForm(request.POST or None, initial={"detection": request.GET.get("detection", "")})
     if request.method == "POST" and form.is_valid():
         try:
-            rule = services.alert_rule_create(tenant=tenant, actor=request.user.email, **form.cleaned_data)
+            rule = alerts.alert_rule_create(tenant=tenant, actor=request.user.email, **form.cleaned_data)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -95,8 +95,8 @@ def rules_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "rules": AlertRule.objects.for_user(request.user),
-        "jobs_url": f"{registry.get('jobs').list_url}?job_name={services.EVALUATION_JOB_NAME}&preset=last7",
-        "lookback": _duration(services.lookback()),
+        "jobs_url": f"{registry.get('jobs').list_url}?job_name={alerts.EVALUATION_JOB_NAME}&preset=last7",
+        "lookback": _duration(alerts.lookback()),
     }
     return render(request, "insights/rules.html", context, status=400 if form.errors else 200)
 
@@ -119,7 +119,7 @@ def rule_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = AlertRuleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.alert_rule_update(rule=rule, actor=request.user.email, **form.cleaned_data)
+            alerts.alert_rule_update(rule=rule, actor=request.user.email, **form.cleaned_data)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -132,7 +132,7 @@ def rule_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def rule_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     _tenant(request, Perm.MANAGE_ALERTS)
-    services.alert_rule_delete(rule=_rule(request, pk), actor=request.user.email)
+    alerts.alert_rule_delete(rule=_rule(request, pk), actor=request.user.email)
     messages.success(request, "Alert rule deleted.")
     return HttpResponseRedirect(reverse("insights:rules"))
 
@@ -140,7 +140,7 @@ def rule_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def rule_rotate_view(request: HttpRequest, pk: int) -> HttpResponse:
     _tenant(request, Perm.MANAGE_ALERTS)
-    rule = services.alert_rule_rotate_secret(rule=_rule(request, pk), actor=request.user.email)
+    rule = alerts.alert_rule_rotate_secret(rule=_rule(request, pk), actor=request.user.email)
     messages.success(request, "A new webhook secret was made; update your receiver.")
     return HttpResponseRedirect(reverse("insights:rule_edit", args=[rule.pk]))
 
@@ -149,7 +149,7 @@ def rule_rotate_view(request: HttpRequest, pk: int) -> HttpResponse:
 def evaluate_view(request: HttpRequest) -> HttpResponse:
     """Run the alert evaluation now instead of waiting for the schedule."""
     tenant = _tenant(request, Perm.MANAGE_ALERTS)
-    job = services.alerts_evaluation_queue(tenant=tenant, requested_by=request.user.email)
+    job = alerts.alerts_evaluation_queue(tenant=tenant, requested_by=request.user.email)
     if job is None:
         messages.info(request, "An evaluation is already queued or running.")
         return HttpResponseRedirect(reverse("insights:rules"))

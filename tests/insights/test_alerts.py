@@ -14,8 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail.backends.base import BaseEmailBackend
 
 from audit.models import AuditLog
-from insights.models import AlertMark, AlertRule, Detection
-from insights.services import (
+from insights.alerts import (
     EVALUATION_JOB_NAME,
     alert_rule_create,
     alert_rule_delete,
@@ -24,6 +23,7 @@ from insights.services import (
     alerts_evaluate,
     webhook_signature,
 )
+from insights.models import AlertMark, AlertRule, Detection
 from insights.tasks import alerts_evaluate_all_task
 from jobs.models import JobLog
 from notifications.models import NotificationLog

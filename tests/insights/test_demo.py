@@ -12,8 +12,8 @@ from django.utils import timezone
 from authmon.models import Tenant
 from authmon.world import BRUTE_FORCE_IP, STUFFING_IP
 from console.demo import demo_data_load
+from insights.alerts import ALERT_SUBJECT_PREFIX, alert_rule_create, alerts_evaluate
 from insights.models import Detection
-from insights.services import ALERT_SUBJECT_PREFIX, alert_rule_create, alerts_evaluate
 from notifications.models import NotificationLog
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from audit.models import AuditLog
 from authmon.models import Role
+from insights.alerts import alert_rule_create
 from insights.models import AlertRule, Detection, DetectionSettings, ReviewNote
-from insights.services import alert_rule_create
 from jobs.models import JobLog
 from tests.conftest import PASSWORD, make_user
 from tests.insights.helpers import event, job, mail, session

@@ -70,7 +70,7 @@ def test_work_over_all_tenants_sets_each_in_turn(tenant_a, tenant_b, app_role_se
             JobLog.objects.filter(pk=job.pk).update(latest_status=JobStatus.RUNNING, updated_at=long_ago)
             AlertRule.objects.create(tenant=tenant, detection=Detection.choices[0][0], recipients="sec@example.com")
     assert jobs_mark_stale() == 2
-    from insights.services import alerts_evaluation_queue_all
+    from insights.alerts import alerts_evaluation_queue_all
 
     assert alerts_evaluation_queue_all() == 2
 

@@ -316,7 +316,7 @@ def test_every_run_of_authmon_is_marked_server_side_and_the_mark_is_not_in_the_a
 
 def test_ingested_pending_records_do_not_block_alert_evaluations(tenant_a):
     """A forged "alert evaluation, pending" record dated in the future must not stop alerting (a quiet denial)."""
-    from insights.services import EVALUATION_JOB_NAME, alerts_evaluation_queue
+    from insights.alerts import EVALUATION_JOB_NAME, alerts_evaluation_queue
 
     _ingest_job(
         tenant_a,

@@ -28,8 +28,8 @@ from django.utils import timezone
 from authmon import registry
 from authmon.models import Role
 from events.models import EventLog
+from insights.alerts import alert_rule_create, alerts_evaluate
 from insights.models import AlertMark, AlertRule, Detection
-from insights.services import alert_rule_create, alerts_evaluate
 from jobs.models import JobLog
 from sessions_grants.models import RevocationDelivery, RevocationWebhook
 from sessions_grants.services import session_revoke
