@@ -228,7 +228,7 @@ class Receiver:
 
 @pytest.fixture
 def fast_retries(settings):
-    settings.AUTHMON_OUTBOUND_ALLOW_PRIVATE = True  # the receivers listen on 127.0.0.1 (tests/security/test_ssrf)
+    settings.AUTHMON_OUTBOUND_ALLOW_PRIVATE = True  # the receivers listen on 127.0.0.1 (tests/security/ssrf/)
     settings.INSIGHTS_WEBHOOK_BACKOFF_SECONDS = 0
     settings.INSIGHTS_WEBHOOK_TIMEOUT_SECONDS = 5
 

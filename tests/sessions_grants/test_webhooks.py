@@ -85,7 +85,7 @@ def receiver():
 
 @pytest.fixture(autouse=True)
 def _webhook_settings(settings):
-    settings.AUTHMON_OUTBOUND_ALLOW_PRIVATE = True  # the receivers listen on 127.0.0.1 (tests/security/test_ssrf)
+    settings.AUTHMON_OUTBOUND_ALLOW_PRIVATE = True  # the receivers listen on 127.0.0.1 (tests/security/ssrf/)
     settings.AUTHMON_WEBHOOK_MAX_ATTEMPTS = 3
     settings.AUTHMON_WEBHOOK_BACKOFF_SECONDS = 0
     settings.AUTHMON_WEBHOOK_TIMEOUT_SECONDS = 5
