@@ -1,4 +1,4 @@
-"""Starting authmon's own runs from the console: large exports and archive restores.
+"""Starting authmon's own runs from the console (large exports, archive restores) and auditing every export.
 
 Views parse the request and call these; each writes the job record with its server-side :class:`~jobs.models.JobRun`
 (the parameters and the requester live there, never in the record's ``details``), audits the action in the tenant,
@@ -22,6 +22,18 @@ from jobs.runner import console_runs, job_create, job_enqueue
 from jobs.services import run_file_record
 
 EXPORT_PARAMS_SKIPPED = ("format", "limit", "cursor")
+
+
+def export_record(*, kind: LogKind, actor: str, tenant: Tenant, fmt: str, limit: int, filters: dict[str, Any]) -> None:
+    """The audit record of an export, downloaded at once or run as a job (DESIGN section 4: exports are audited)."""
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action=f"export {kind.model.__name__}",
+        target=kind.label,
+        new={"format": fmt, "limit": limit, "filters": filters},
+        comments=f"Exported up to {limit:,} {kind.noun} as {fmt.upper()}",
+    )
 
 
 def export_job_start(

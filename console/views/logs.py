@@ -17,11 +17,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from audit.services import audit_record
 from authmon import exports, registry
 from authmon.daterange import PRESETS
 from authmon.paging import CursorError, paginate, total_measure
 from authmon.permissions import Perm, has_perm
+from authmon.preferences import columns_choose, hidden_columns, recent_question_remember, recent_questions
 from authmon.redirects import safe_next
 from authmon.registry import LogKind
 from authmon.restore import RestoreError, archive_read, archive_verify
@@ -30,38 +30,6 @@ from authmon.tenancy import active_tenant_for
 from console import runs
 
 PER_PAGE = 50
-RECENT_QUESTIONS = 8  # per user and page, offered as hints in the question box
-RECENT_QUESTION_MAX_CHARS = 300
-
-
-def hidden_columns(user: Any, kind: LogKind) -> set[str]:
-    prefs = (user.column_prefs or {}).get(kind.name)
-    if prefs is None:
-        return set(kind.table.hidden_by_default)
-    return set(prefs.get("hidden", []))
-
-
-def recent_questions(user: Any, kind: LogKind) -> list[str]:
-    """The user's last understood questions on this page, newest first (``column_prefs["recent_questions"]``)."""
-    stored = (user.column_prefs or {}).get("recent_questions")
-    questions = stored.get(kind.name, []) if isinstance(stored, dict) else []
-    return [q for q in questions if isinstance(q, str)]
-
-
-def recent_question_remember(*, user: Any, kind: LogKind, question: str) -> None:
-    """Put ``question`` first in the user's recent questions for ``kind``; no write when it already is first.
-
-    Paging through one question's results therefore costs no write; a long question is not kept.
-    """
-    recent = recent_questions(user, kind)
-    if recent[:1] == [question] or len(question) > RECENT_QUESTION_MAX_CHARS:
-        return
-    prefs = dict(user.column_prefs or {})
-    stored = dict(prefs.get("recent_questions") or {})
-    stored[kind.name] = [question, *(q for q in recent if q != question)][:RECENT_QUESTIONS]
-    prefs["recent_questions"] = stored
-    user.column_prefs = prefs
-    user.save(update_fields=["column_prefs"])
 
 
 def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
@@ -162,12 +130,7 @@ def columns_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
     """Remember which columns this user shows on this page."""
     if not has_perm(request.user, Perm.VIEW, kind.name):
         raise PermissionDenied
-    known = {c.name for c in kind.table([]).columns.iterall()}
-    shown = set(request.POST.getlist("show")) & known
-    prefs = dict(request.user.column_prefs or {})
-    prefs[kind.name] = {"hidden": sorted(known - shown)}
-    request.user.column_prefs = prefs
-    request.user.save(update_fields=["column_prefs"])
+    columns_choose(user=request.user, kind=kind, shown=request.POST.getlist("show"))
     messages.success(request, "Column choice saved.")
     return HttpResponseRedirect(safe_next(request, reverse(kind.url_name("list"))))
 
@@ -201,7 +164,7 @@ def export_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
         if request.method != "POST":
             context = {"kind": kind, "fmt": fmt, "limit": limit, "search": search, "back": back}
             return render(request, "authmon/export_confirm.html", {**context, "action": request.get_full_path()})
-        _export_audit(request, kind, tenant=tenant, fmt=fmt, limit=limit, filters=filters)
+        runs.export_record(kind=kind, actor=request.user.email, tenant=tenant, fmt=fmt, limit=limit, filters=filters)
         job = runs.export_job_start(
             kind=kind,
             user=request.user,
@@ -214,7 +177,7 @@ def export_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
         )
         messages.info(request, f"Exporting up to {limit:,} {kind.noun} as a job; the download appears here when done.")
         return HttpResponseRedirect(reverse(registry.get("jobs").url_name("detail"), args=[job.pk]))
-    _export_audit(request, kind, tenant=tenant, fmt=fmt, limit=limit, filters=filters)
+    runs.export_record(kind=kind, actor=request.user.email, tenant=tenant, fmt=fmt, limit=limit, filters=filters)
     queryset = search.queryset.order_by(*_order(search.sort))
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     filename = f"authmon-{tenant.slug}-{kind.name}-{stamp}.{fmt}"
@@ -227,19 +190,6 @@ def export_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _export_audit(
-    request: HttpRequest, kind: LogKind, *, tenant: Any, fmt: str, limit: int, filters: dict[str, Any]
-) -> None:
-    audit_record(
-        tenant=tenant,
-        actor=request.user.email,
-        action=f"export {kind.model.__name__}",
-        target=kind.label,
-        new={"format": fmt, "limit": limit, "filters": filters},
-        comments=f"Exported up to {limit:,} {kind.noun} as {fmt.upper()}",
-    )
 
 
 def _export_columns(request: HttpRequest, kind: LogKind) -> list[tuple[str, str]]:
