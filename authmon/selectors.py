@@ -15,7 +15,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from authmon import registry
-from authmon.daterange import DEFAULT_PRESET, PRESETS, DateRange, DateRangeError, custom_range, preset_range
+from authmon.daterange import DEFAULT_PRESET, DateRange, DateRangeError, custom_range, preset_range
 from authmon.questions import question_interpret
 from authmon.registry import LogKind
 from authmon.tenancy import active_tenant_for
@@ -178,10 +178,6 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
 def _choice_label(flt: Any, value: str) -> str:
     choices = dict((getattr(flt.extra.get("choices"), "__iter__", None) and flt.extra["choices"]) or [])
     return str(choices.get(value, value))
-
-
-def preset_choices() -> list[tuple[str, str]]:
-    return list(PRESETS.items())
 
 
 @dataclass

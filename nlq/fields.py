@@ -205,9 +205,6 @@ class FieldMap:
         """The field called ``name``; KeyError when the map has none."""
         return self._by_name[name]
 
-    def has_field(self, name: str) -> bool:
-        return name in self._by_name
-
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(self._by_name)
