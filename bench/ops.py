@@ -123,9 +123,7 @@ def _replayed(fn: Callable[[], Any]) -> list[str]:
 def _fresh_tenant(slug: str, **retention: int) -> Tenant:
     """A tenant of the benchmark's own; rows an interrupted run left in its events are deleted first."""
     tenant, _ = Tenant.objects.get_or_create(slug=slug, defaults={"name": slug.replace("-", " ").title()})
-    for name, days in retention.items():
-        setattr(tenant, f"retention_{name}_days", days)
-    tenant.save()
+    retain(tenant, **retention)
     raw_sql(f"DELETE FROM {_events_table()} WHERE tenant_id = %s", [tenant.pk])
     return tenant
 
@@ -368,8 +366,7 @@ def restore_measure(bench: Bench) -> None:
     stamp = now.strftime("%Y%m%d%H%M%S")
     keep = dict.fromkeys(RETENTION_KINDS, 0)  # nothing but its audit is trimmed, and no partition drop is allowed
     tenant = Tenant.objects.create(slug=f"bench-restore-{stamp}", name="Bench restore")
-    Tenant.objects.filter(pk=tenant.pk).update(**{f"retention_{k}_days": v for k, v in keep.items()})
-    tenant.refresh_from_db()
+    retain(tenant, **keep)
     model = registry.get("audit").model
     table = model._meta.db_table
     start = now - dt.timedelta(days=max(3, bench.args.days - 1))
