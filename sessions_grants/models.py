@@ -4,7 +4,7 @@ per-tenant revocation webhook that tells the identity service about revocations 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.validators import URLValidator
 from django.db import models
@@ -41,12 +41,45 @@ def status_q(status: str, *, now: dt.datetime | None = None) -> Q:
     return Q(status=status)
 
 
-class AccessStateMixin:
-    """What sessions and grants share beyond their fields: the effective status and the webhook delivery."""
+def access_state_fields() -> tuple[models.Field[Any, Any], ...]:
+    """The five fields sessions and grants share, in their declared order: created_at, expires_at, status, details
+    and revoked_at.
 
+    A function, not fields on :class:`AccessRecord`: fields inherited from an abstract base come before the model's
+    own, and the record's field order is a contract (DESIGN section 5: the export's keys, the API's schema and the
+    CSV's columns all follow it). Unpacking these at the end of each model keeps them last.
+    """
+    return (
+        models.DateTimeField(default=timezone.now),
+        models.DateTimeField(null=True, blank=True),
+        models.CharField(max_length=16, choices=AccessStatus.choices, default=AccessStatus.ACTIVE),
+        models.JSONField(default=dict, blank=True),
+        models.DateTimeField(null=True, blank=True, editable=False),
+    )
+
+
+class AccessRecord(TenantOwned):
+    """What sessions and grants share beyond their fields: the effective status, the webhook delivery, the ordering
+    and the indexes of the pages' default queries. ``record_key`` names the identity service's own id of the record,
+    by which it is upserted."""
+
+    record_key: ClassVar[str]
+    # Declared by each subclass through access_state_fields(); named here for the type checker.
     status: str
     expires_at: dt.datetime | None
-    pk: Any
+
+    class Meta(TenantOwned.Meta):
+        abstract = True
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at", "-id"], name="%(class)s_tenant_time"),
+            models.Index(fields=["tenant", "user_id", "-created_at"], name="%(class)s_tenant_user"),
+            models.Index(fields=["tenant", "email", "-created_at"], name="%(class)s_tenant_email"),
+            models.Index(fields=["tenant", "revoked_at"], name="%(class)s_tenant_revoked"),
+        ]
+
+    def __str__(self) -> str:
+        return str(getattr(self, self.record_key))
 
     @property
     def effective_status(self) -> str:
@@ -70,43 +103,37 @@ class AccessStateMixin:
     @cached_property
     def webhook_delivery(self) -> RevocationDelivery | None:
         """How pushing this revocation to the tenant's webhook went; None when it was never pushed."""
-        return RevocationDelivery.objects.filter(record_type=self._meta.model_name, record_id=self.pk).first()  # type: ignore[attr-defined]
+        return RevocationDelivery.objects.filter(record_type=self._meta.model_name, record_id=self.pk).first()
 
 
-class Session(AccessStateMixin, TenantOwned):
+def _key_unique(key: str) -> models.UniqueConstraint:
+    return models.UniqueConstraint(fields=["tenant", key], name=f"%(class)s_tenant_{key}_uniq")
+
+
+class Session(AccessRecord):
     """A signed-in user's session at the identity service."""
+
+    record_key = "session_id"
 
     session_id = models.CharField(max_length=200)
     protocol = models.CharField(max_length=8, choices=Protocol.choices)
     client_id = models.CharField(max_length=200, blank=True)
     user_id = models.CharField(max_length=100, blank=True)
     email = models.CharField(max_length=254, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=AccessStatus.choices, default=AccessStatus.ACTIVE)
-    details = models.JSONField(default=dict, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at, expires_at, status, details, revoked_at = access_state_fields()
 
-    class Meta(TenantOwned.Meta):
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            *TenantOwned.Meta.constraints,
-            models.UniqueConstraint(fields=["tenant", "session_id"], name="session_tenant_session_id_uniq"),
-        ]
+    class Meta(AccessRecord.Meta):
+        constraints = [*AccessRecord.Meta.constraints, _key_unique("session_id")]
         indexes = [
-            models.Index(fields=["tenant", "-created_at", "-id"], name="session_tenant_time"),
-            models.Index(fields=["tenant", "user_id", "-created_at"], name="session_tenant_user"),
-            models.Index(fields=["tenant", "email", "-created_at"], name="session_tenant_email"),
-            models.Index(fields=["tenant", "revoked_at"], name="session_tenant_revoked"),
+            *AccessRecord.Meta.indexes,
             models.Index(fields=["tenant", "client_id", "-created_at"], name="session_tenant_client"),
         ]
 
-    def __str__(self) -> str:
-        return self.session_id
 
-
-class Grant(AccessStateMixin, TenantOwned):
+class Grant(AccessRecord):
     """A user's consent for an application to access their data (an OAuth 2.0 / OIDC grant)."""
+
+    record_key = "grant_id"
 
     grant_id = models.CharField(max_length=200)
     email = models.CharField(max_length=254, blank=True)
@@ -114,28 +141,14 @@ class Grant(AccessStateMixin, TenantOwned):
     provider = models.CharField(max_length=200, blank=True)
     client = models.CharField(max_length=200, blank=True)
     session_id = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=AccessStatus.choices, default=AccessStatus.ACTIVE)
-    details = models.JSONField(default=dict, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at, expires_at, status, details, revoked_at = access_state_fields()
 
-    class Meta(TenantOwned.Meta):
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            *TenantOwned.Meta.constraints,
-            models.UniqueConstraint(fields=["tenant", "grant_id"], name="grant_tenant_grant_id_uniq"),
-        ]
+    class Meta(AccessRecord.Meta):
+        constraints = [*AccessRecord.Meta.constraints, _key_unique("grant_id")]
         indexes = [
-            models.Index(fields=["tenant", "-created_at", "-id"], name="grant_tenant_time"),
-            models.Index(fields=["tenant", "email", "-created_at"], name="grant_tenant_email"),
-            models.Index(fields=["tenant", "user_id", "-created_at"], name="grant_tenant_user"),
-            models.Index(fields=["tenant", "revoked_at"], name="grant_tenant_revoked"),
+            *AccessRecord.Meta.indexes,
             models.Index(fields=["tenant", "client", "-created_at"], name="grant_tenant_client"),
         ]
-
-    def __str__(self) -> str:
-        return self.grant_id
 
 
 class RevocationWebhook(models.Model):
