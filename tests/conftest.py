@@ -7,6 +7,7 @@ import pytest
 from authmon.models import Role, Tenant, User
 from tests import dbrole
 from tests.skip_gate import pytest_make_collect_report, pytest_runtest_makereport  # noqa: F401 - the CI skip gate
+from tests.smtp import smtp  # noqa: F401 - a real SMTP server (aiosmtpd) for the e-mail tests of every app
 
 PASSWORD = "correct-horse-battery-staple"
 

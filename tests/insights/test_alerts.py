@@ -326,3 +326,43 @@ def test_recorded_values_cannot_break_the_mail_header(tenant_a, rule, mailoutbox
     assert alerts_evaluate(tenant=tenant_a, now=NOW).sent == 1
     assert "\n" not in mailoutbox[0].subject and "\r" not in mailoutbox[0].subject
     assert mailoutbox[0].to == ["soc@acme.example"]
+
+
+# ---------------------------------------------------------------------------------------------------- real SMTP
+
+
+def test_alert_mail_reaches_a_real_smtp_server_once_per_recipient(tenant_a, smtp):
+    """Through the production path: the logging backend, Django's SMTP transport and a real server on a socket."""
+    alert_rule_create(
+        tenant=tenant_a,
+        actor=ACTOR,
+        detection=Detection.BRUTE_FORCE,
+        recipients="soc@acme.example, ciso@acme.example",
+    )
+    brute_force(tenant_a, start=NOW - dt.timedelta(hours=2), email="evil\r\nBcc: x@example.com")
+    assert alerts_evaluate(tenant=tenant_a, now=NOW).sent == 1  # one finding alerted, to each recipient
+    assert alerts_evaluate(tenant=tenant_a, now=NOW + dt.timedelta(minutes=10)).sent == 0  # once per finding
+    assert sorted(rcpts for _, rcpts in smtp.envelopes) == [["ciso@acme.example"], ["soc@acme.example"]]
+    for message in smtp.messages:
+        subject = " ".join(message["Subject"].split())  # unfolded: a long header is folded onto lines in transit
+        assert subject.startswith("[authmon alert] Brute force: 12 failed logins for evil Bcc: x@example.com")
+        assert message["Bcc"] is None  # the header injection stayed text in the subject
+        assert message["X-Authmon-Tenant"] is None  # authmon's own routing headers are not sent
+        assert "/monitoring/events/?email=evil" in message.get_payload(decode=True).decode()
+    assert sorted(alert_logs(tenant_a).values_list("recipient", "status")) == [
+        ("ciso@acme.example", "sent"),
+        ("soc@acme.example", "sent"),
+    ]
+
+
+def test_a_recipient_the_server_refuses_is_logged_failed_and_retried(tenant_a, smtp):
+    alert_rule_create(tenant=tenant_a, actor=ACTOR, detection=Detection.BRUTE_FORCE, recipients="nobody@acme.example")
+    brute_force(tenant_a, start=NOW - dt.timedelta(hours=2))
+    report = alerts_evaluate(tenant=tenant_a, now=NOW)
+    assert report.sent == 0
+    assert report.failures and "nobody@acme.example" in report.failures[0]
+    assert smtp.messages == []
+    assert list(alert_logs(tenant_a).values_list("recipient", "status")) == [("nobody@acme.example", "failed")]
+    assert not AlertMark.objects.exists()  # not marked as alerted: the next run tries again
+    alerts_evaluate(tenant=tenant_a, now=NOW + dt.timedelta(minutes=10))
+    assert alert_logs(tenant_a).count() == 2

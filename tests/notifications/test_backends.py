@@ -16,8 +16,7 @@ from notifications.models import NotificationLog
 from notifications.services import NOTE_MARK, notification_send
 from tests.authmon.test_log_views import login
 from tests.samples import sample_record
-
-from .conftest import LOGGING_BACKEND, free_port
+from tests.smtp import LOGGING_BACKEND, free_port
 
 
 def only_log(**filters) -> NotificationLog:
