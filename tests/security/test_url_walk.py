@@ -330,6 +330,8 @@ class Tally:
     patterns: set[str] = field(default_factory=set)
     requests: int = 0
     downloads: int = 0
+    # (who, path) -> (status, whether tenant A's own record is on it), for the first GET of each of A's addresses
+    own_reads: dict[tuple[str, str], tuple[int, bool]] = field(default_factory=dict)
 
 
 def _send(client: Client, call: Call) -> Any:
@@ -374,6 +376,17 @@ def _walk(client: Client, world: World, who: str, tally: Tally, *, api: bool, ca
         if pattern.name == "tenant_switch":
             call = Call(call.method, call.path, call.data, foreign=True)
         _check(response, call, who)
+        if call.method == "GET" and not call.foreign:  # the first read of each address: a list without filters
+            tally.own_reads.setdefault((who, call.path), (response.status_code, OWN in body_of(response)))
+
+
+def _own_pages_answered(tally: Tally, who: str, paths: list[str]) -> None:
+    """The positive control of the walk: the role reads tenant A's own records on each of ``paths``. A walk that
+    met only 403s and 404s would pass every isolation check while the console served nobody."""
+    for path in paths:
+        assert (who, path) in tally.own_reads, f"the walk never read {path} as {who}"
+        status, own = tally.own_reads[(who, path)]
+        assert (status, own) == (200, True), f"{who} GET {path}: {status}, own record shown: {own}"
 
 
 def test_no_canary_of_tenant_b_reaches_tenant_a(client, world, django_capture_on_commit_callbacks):
@@ -394,9 +407,21 @@ def test_no_canary_of_tenant_b_reaches_tenant_a(client, world, django_capture_on
             body = body_of(download)
             assert CANARY not in body
             tally.downloads += download.status_code == 200 and OWN in body
+        _own_pages_answered(
+            tally,
+            role,
+            [kind.list_url for kind in registry.kinds()]
+            + [reverse(kind.url_name("detail"), args=[world.own[kind.name].pk]) for kind in registry.kinds()],
+        )
     _, raw = ApiToken.issue(tenant=world.a, scopes=["ingest", "read"], name="walk")
     api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     _walk(api, world, "api token", tally, api=True, capture=django_capture_on_commit_callbacks)
+    _own_pages_answered(
+        tally,
+        "api token",
+        [f"/api/v1/{kind.name}/" for kind in registry.kinds()]
+        + [f"/api/v1/{kind.name}/{world.own[kind.name].pk}/" for kind in registry.kinds()],
+    )
     assert _snapshot(list(world.foreign.values()) + world.b_extra) == before, "a request changed tenant B's records"
     every = {p.name for p in patterns()}
     assert tally.patterns == every
