@@ -116,6 +116,10 @@ def revocations(request: HttpRequest) -> Any:
         name = sorted(unknown)[0]
         raise param_error(name, f"Unknown parameter '{name}'. Use since, limit or cursor.")
     limit = page_limit(params.get("limit"))
+    if "since" in params and not params["since"].strip():
+        # The schema promises a date-time: an empty one is refused rather than read as "the last 24 hours", which
+        # a poller whose saved next_since was lost would otherwise take for a complete answer.
+        raise param_error("since", "since is empty: give an ISO 8601 date-time, or leave it out for the last 24 hours.")
     raw_since = params.get("since", "").strip()
     since = parse_time("since", raw_since) if raw_since else timezone.now() - REVOCATIONS_DEFAULT_WINDOW
     after = _revocation_cursor(params["cursor"]) if params.get("cursor", "").strip() else None

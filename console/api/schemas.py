@@ -102,7 +102,12 @@ def list_parameters(kind: LogKind) -> list[dict[str, Any]]:
         query_param("cursor", {"type": "string"}, "next_cursor of the previous page."),
     ]
     for name, field in filterable(kind).items():
-        if not isinstance(field, models.JSONField):
+        if isinstance(field, models.JSONField):
+            continue
+        if field.null:  # ?name= (empty) asks for the records where the field is empty
+            schema = {"anyOf": [_openapi_type(field), {"type": "string", "maxLength": 0}]}
+            params.append(query_param(name, schema, f"Exact match on {name}; empty for the records without one."))
+        else:
             params.append(query_param(name, _openapi_type(field), f"Exact match on {name}."))
     return params
 

@@ -233,7 +233,14 @@ def test_revocations_since_with_an_unencoded_plus(api_a):
 
 @pytest.mark.parametrize(
     "params",
-    [{"since": "yesterday"}, {"since": "2026-13-01"}, {"cursor": "garbage"}, {"limit": "0"}, {"kind": "sessions"}],
+    [
+        {"since": "yesterday"},
+        {"since": "2026-13-01"},
+        {"since": ""},
+        {"cursor": "garbage"},
+        {"limit": "0"},
+        {"kind": "sessions"},
+    ],
 )
 def test_revocations_bad_parameters(api_a, params):
     response = api_a.get("/api/v1/revocations/", params)
