@@ -208,10 +208,15 @@ class CopyColumn(tables.Column):
 
 
 class DetailsColumn(tables.Column):
-    """Link to the record's details page."""
+    """Link to the record's details page.
+
+    Its cells carry ``col-details``: on a wide table the column sticks to the right edge of the scroll box, so the
+    page's most-used action is on screen whatever the table's width (app.css).
+    """
 
     def __init__(self, *args: Any, copy_field: str | None = None, **kwargs: Any) -> None:
         self.copy_field = copy_field
+        kwargs.setdefault("attrs", {"th": {"class": "col-details"}, "td": {"class": "col-details"}})
         kwargs.setdefault("orderable", False)
         kwargs.setdefault("empty_values", ())
         kwargs.setdefault("exclude_from_export", copy_field is None)

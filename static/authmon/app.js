@@ -157,12 +157,17 @@
   setInterval(function () { paintTimes(document); }, 60000);
 
   // ---- Long values: full text on hover where CSS cut it short -----------------------------------------------
-  // Cells are capped narrow so wide tables stay readable; a table that still fits when they are wider gets them.
+  // Cells are capped so wide tables stay readable: a table gets the widest cells with which it still fits its box
+  // (roomy, then the default, then tight, tightest); one that fits in none scrolls under its sticky Details column.
+  const FITS = ["roomy", "", "tight", "tightest"];
   function fitTables(root) {
     root.querySelectorAll(".results-table .log-table").forEach(function (table) {
       const box = table.closest(".results-table");
-      table.classList.add("roomy");
-      if (table.scrollWidth > box.clientWidth) table.classList.remove("roomy");
+      for (const fit of FITS) {
+        FITS.forEach(function (name) { if (name) table.classList.toggle(name, name === fit); });
+        if (table.scrollWidth <= box.clientWidth) break;
+      }
+      box.classList.toggle("scrolls", table.scrollWidth > box.clientWidth);
     });
   }
 
