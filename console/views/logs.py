@@ -75,7 +75,7 @@ def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
         "params": request.GET,
         "recent_questions": recent_questions(request.user, kind),
     }
-    template = "authmon/_results.html" if request.headers.get("HX-Request") else "authmon/list.html"
+    template = "authmon/_list_update.html" if request.headers.get("HX-Request") else "authmon/list.html"
     return render(request, template, context)
 
 

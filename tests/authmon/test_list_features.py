@@ -212,3 +212,18 @@ def test_a_time_in_the_question_wins_over_the_preset_and_says_so(client, tenant_
     assert "from the question (Today not applied)" in page
     plain = client.get(events.list_url, {"q": "failed logins", "preset": "today"}).content.decode()
     assert "zqyesterdayq" not in plain, "a question without a time keeps the page's range"
+
+
+def test_an_in_place_search_answers_with_a_form_rendered_from_its_url(client, tenant_a, events):
+    login(client, tenant_a, Role.AUDITOR)
+    body = client.get(events.list_url, {"q": "event type is login", "search": "alice"}, HTTP_HX_REQUEST="true")
+    html = body.content.decode()
+    assert 'id="results"' in html
+    form = re.search(r'<form [^>]*id="search-form"[^>]*>.*?</form>', html, re.S)
+    assert form is not None, "the search form should come with the rows"
+    assert 'hx-swap-oob="true"' in form.group(0).split(">", 1)[0]
+    assert 'value="event type is login"' in form.group(0)
+    assert 'name="search" value="alice"' in form.group(0)
+    # A question searches all time unless it names a period, and the empty date choice says so.
+    assert '<option value="">Any time</option>' in form.group(0)
+    assert "Last 7 days (default)" not in form.group(0)

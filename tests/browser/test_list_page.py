@@ -1,12 +1,18 @@
 """The list page of every kind: each row's Details link on screen at a laptop and a phone width without scrolling
-sideways."""
+sideways, and a search form that always agrees with the address bar and the rows (in-place searches, Back, Forward).
+"""
 
 from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, MOBILE, SCREENSHOT_DIR
+from tests.browser.test_use_cases import ask, results_settled
 
 pytestmark = pytest.mark.browser
 
@@ -47,3 +53,84 @@ def test_every_rows_details_link_is_on_screen_without_scrolling_sideways(console
     assert links[0]["drawn"], f"{kind} at {width} px: the first row's Details link is covered"
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT_DIR / f"list-details-{kind}-{width}.png"))
+
+
+SUMMARY = "#range-summary, #empty-state .h5"  # which rows: "1–50 of 90", or why there are none
+
+
+def form_state(page: Any) -> dict[str, Any]:
+    """What the search form shows: the question, the quick search and the date range control's visible text."""
+    return page.evaluate(
+        """() => {
+          const preset = document.querySelector("#preset");
+          return {q: document.querySelector("#q").value, search: document.querySelector("#search").value,
+                  preset: preset.value, preset_text: preset.selectedOptions[0].textContent.trim()};
+        }"""
+    )
+
+
+def assert_form_matches_url(page: Any, *, preset_text: str) -> None:
+    """The form shows what the address bar says, and the rows are the ones that URL selects (what a reload shows)."""
+    results_settled(page)
+    query = parse_qs(urlsplit(page.url).query)
+    state = form_state(page)
+    assert state["q"] == query.get("q", [""])[0], (page.url, state)
+    assert state["search"] == query.get("search", [""])[0], (page.url, state)
+    assert state["preset"] == query.get("preset", [""])[0], (page.url, state)
+    assert state["preset_text"] == preset_text, (page.url, state)
+    shown = page.locator(SUMMARY).inner_text().strip()
+    reloaded = page.context.new_page()
+    reloaded.goto(page.url)
+    expect(reloaded.locator(SUMMARY)).to_have_text(shown)
+    assert form_state(reloaded) == state, (page.url, state, form_state(reloaded))
+    reloaded.close()
+
+
+def test_back_and_forward_restore_a_form_that_matches_the_url_and_the_rows(console) -> None:
+    page = console.page("auditor")
+    page.goto("/monitoring/audit/")
+    assert_form_matches_url(page, preset_text="Last 7 days (default)")
+
+    ask(page, "action is update")
+    # A question searches all time unless it names a period: the empty date choice says so at once.
+    assert_form_matches_url(page, preset_text="Any time")
+    question_url = page.url
+
+    page.select_option("#preset", "last30")
+    expect(page).to_have_url(re.compile(r"preset=last30"))
+    assert_form_matches_url(page, preset_text="Last 30 days")
+
+    page.go_back()
+    expect(page).to_have_url(question_url)
+    assert_form_matches_url(page, preset_text="Any time")
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/monitoring/audit/$"))
+    assert_form_matches_url(page, preset_text="Last 7 days (default)")
+
+    page.go_forward()
+    expect(page).to_have_url(question_url)
+    assert_form_matches_url(page, preset_text="Any time")
+
+
+def test_back_after_a_quick_search_restores_a_form_that_matches_the_url(console) -> None:
+    page = console.page("auditor")
+    page.goto("/monitoring/audit/?preset=last30")
+    page.fill("#search", "google")
+    page.press("#search", "Enter")
+    expect(page).to_have_url(re.compile(r"search=google"))
+    assert_form_matches_url(page, preset_text="Last 30 days")
+    search_url = page.url
+
+    page.fill("#search", "")
+    page.select_option("#preset", "today")
+    expect(page).to_have_url(re.compile(r"preset=today"))
+    assert_form_matches_url(page, preset_text="Today")
+
+    page.go_back()
+    expect(page).to_have_url(search_url)
+    assert_form_matches_url(page, preset_text="Last 30 days")
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/monitoring/audit/\?preset=last30$"))
+    assert_form_matches_url(page, preset_text="Last 30 days")
