@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from authmon import registry
 from authmon.daterange import DEFAULT_PRESET, DateRange, DateRangeError, custom_range, preset_range
+from authmon.filtersets import negated
 from authmon.questions import question_interpret
 from authmon.registry import LogKind
 from authmon.tenancy import active_tenant_for
@@ -31,11 +32,13 @@ SEARCH_MIN_CONTAINS = 3
 
 @dataclass
 class Chip:
-    """One active condition shown above the table; ``remove_params`` are the URL keys that drop it."""
+    """One active condition shown above the table; ``remove_params`` are the URL keys that drop it, or, with
+    ``remove_value``, the one value of the first of them that drops it (one excluded value of several)."""
 
     text: str
     remove_params: tuple[str, ...] = ()
     kind: str = "filter"  # filter | question | range | ignored
+    remove_value: str = ""
 
 
 @dataclass
@@ -160,7 +163,11 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
     qs = filterset.qs
     for name, flt in filterset.filters.items():
         values = [v for v in data.getlist(name) if v.strip()] if name in data else []
-        if values:
+        base = negated(flt)
+        if base is not None:  # one chip per excluded value, each removable on its own
+            label = filterset.filters[base].label or base
+            chips.extend(Chip(f"{label} is not {_choice_label(flt, v)}", (name,), remove_value=v) for v in values)
+        elif values:
             shown = ", ".join(_choice_label(flt, v) for v in values)
             chips.append(Chip(f"{flt.label or name}: {shown}", (name,)))
 

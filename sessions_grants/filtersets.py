@@ -9,7 +9,9 @@ from sessions_grants.models import AccessStatus, Grant, Session, status_q
 
 
 class EffectiveStatusFilter(django_filters.MultipleChoiceFilter):
-    """Status as shown: "active" leaves out rows past their expiry, "expired" includes them (see ``status_q``)."""
+    """Status as shown: "active" leaves out rows past their expiry, "expired" includes them (see ``status_q``).
+
+    With ``exclude`` set (its ``status__not`` twin) it leaves out the rows of those statuses instead."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("choices", AccessStatus.choices)
@@ -23,7 +25,7 @@ class EffectiveStatusFilter(django_filters.MultipleChoiceFilter):
         condition = Q()
         for status in value:
             condition |= status_q(status)
-        return qs.filter(condition)
+        return qs.exclude(condition) if self.exclude else qs.filter(condition)
 
 
 class SessionFilterSet(LogFilterSet):

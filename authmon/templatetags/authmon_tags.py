@@ -25,6 +25,17 @@ def url_without(context: dict[str, Any], *keys: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
+def url_without_value(context: dict[str, Any], key: str, value: str) -> str:
+    """The current URL without the one ``value`` of ``key`` (its other values stay), and without the page cursor."""
+    request: HttpRequest = context["request"]
+    params = request.GET.copy()
+    params.setlist(key, [v for v in params.getlist(key) if v != value])
+    params.pop("cursor", None)
+    query = params.urlencode()
+    return f"{request.path}?{query}" if query else request.path
+
+
+@register.simple_tag(takes_context=True)
 def url_with(context: dict[str, Any], **changes: Any) -> str:
     """The current URL with ``changes`` applied; a value of ``None`` removes the key."""
     request: HttpRequest = context["request"]
