@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Mapping
 from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 import django_tables2 as tables
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
@@ -16,6 +19,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from authmon.cells import CellPlan
+from authmon.valuefilters import ValueFilter, value_filters
 
 # Inline SVG icons: the console ships no icon font and must not depend on emoji fonts.
 COPY_ICON = mark_safe(
@@ -42,6 +46,8 @@ class LogTable(tables.Table):
     """
 
     hidden_by_default: tuple[str, ...] = ()
+    # The "Only" / "Exclude" links of the page's value cells, by column name (authmon.valuefilters); none by default.
+    value_filters: Mapping[str, ValueFilter] = MappingProxyType({})
 
     class Meta:
         template_name = "authmon/table.html"
@@ -49,19 +55,27 @@ class LogTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle log-table"}
         empty_text = ""
 
+    def offer_value_filters(self, filterset: Any, request: HttpRequest) -> None:
+        """Give each value cell of a filterable column its "Only" and "Exclude" links to the page at ``request``."""
+        self.value_filters = value_filters(self, filterset, request.path, request.GET)
+
     def body_html(self) -> SafeString:
         """The ``<tr>`` of every record, for ``authmon/table.html``: the markup django-tables2 renders, 3-4x faster.
 
         django-tables2 resolves each cell through ``BoundRow`` and a template loop, about 1 ms per row. Here the
         cells come from the table's :class:`~authmon.cells.CellPlan` (the one a CSV export of it uses), and the
         ``<td>`` attributes and labels are worked out once per page. A test holds the rows to django-tables2's
-        rendering of the same table.
+        rendering of the same table; :meth:`offer_value_filters` adds links after some cells' content.
         """
         plan = CellPlan(self)
         tds = [_td_open(column) for column in self.columns]
+        links = [self.value_filters.get(column.name) for column in self.columns]
         rows = []
         for number, record in enumerate(self.data):
-            cells = "".join(f"{td}{cell}</td>" for td, cell in zip(tds, plan.html(record), strict=True))
+            cells = "".join(
+                f"{td}{cell}{link.html(record) if link else ''}</td>"
+                for td, cell, link in zip(tds, plan.html(record), links, strict=True)
+            )
             rows.append(f'<tr class="{"odd" if number % 2 else "even"}">{cells}</tr>')
         return mark_safe("\n".join(rows))  # noqa: S308 (every cell and attribute above is escaped)
 
@@ -167,8 +181,11 @@ def _shorten(text: str, length: int) -> str:
 class ShortIdColumn(RawValueColumn):
     """An identifier too sensitive to show whole in a list (a session id): its first characters only.
 
-    The details page shows it whole, and exports carry it whole (an export is an admin's deliberate act).
+    The details page shows it whole, and exports carry it whole (an export is an admin's deliberate act). Its cells
+    offer no "Only"/"Exclude" links, whose URLs would carry it whole.
     """
+
+    value_filter = False
 
     def __init__(self, *args: Any, length: int = 8, **kwargs: Any) -> None:
         self.length = length
@@ -185,7 +202,9 @@ class ShortIdColumn(RawValueColumn):
 
 
 class CopyColumn(tables.Column):
-    """A long value (JSON or text) with a copy-to-clipboard button and a short preview."""
+    """A long value (JSON or text) with a copy-to-clipboard button and a short preview (no "Only"/"Exclude" links)."""
+
+    value_filter = False
 
     def __init__(self, *args: Any, length: int = 40, **kwargs: Any) -> None:
         self.length = length

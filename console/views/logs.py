@@ -57,6 +57,8 @@ def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
     for column in table.columns.iterall():
         if column.name in hidden | forbidden:
             table.columns.hide(column.name)
+    if page and page.rows:
+        table.offer_value_filters(search.filterset, request)
     if search.interpretation is not None:
         recent_question_remember(user=request.user, kind=kind, question=search.question)
     context = {
