@@ -37,10 +37,12 @@ EXCLUDE_ICON = mark_safe(
     '<circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" stroke-width="1.5"/>'
     '<path d="M4.75 8h6.5" stroke="currentColor" stroke-width="1.5"/></svg>'
 )
+# The links are named by aria-label, not by hidden text: the cell's text stays its value (what a hover title, a copy or
+# a test reads from it).
 _LINKS = (
     '<span class="value-filter">'
-    '<a class="value-only" href="{}" title="{}">{}<span class="visually-hidden">{}</span></a>'
-    '<a class="value-exclude" href="{}" title="{}">{}<span class="visually-hidden">{}</span></a>'
+    '<a class="value-only" href="{}" title="{}" aria-label="{}">{}</a>'
+    '<a class="value-exclude" href="{}" title="{}" aria-label="{}">{}</a>'
     "</span>"
 )
 
@@ -68,7 +70,7 @@ class ValueFilter:
         shown = f"{self.header} {self.labels.get(text, text)}"
         only_name, exclude_name = f"Only {shown}", f"Exclude {shown}"
         return format_html(
-            _LINKS, only, only_name, ONLY_ICON, only_name, exclude, exclude_name, EXCLUDE_ICON, exclude_name
+            _LINKS, only, only_name, only_name, ONLY_ICON, exclude, exclude_name, exclude_name, EXCLUDE_ICON
         )
 
 
