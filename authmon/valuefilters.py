@@ -37,12 +37,12 @@ EXCLUDE_ICON = mark_safe(
     '<circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" stroke-width="1.5"/>'
     '<path d="M4.75 8h6.5" stroke="currentColor" stroke-width="1.5"/></svg>'
 )
-# The links are named by aria-label, not by hidden text: the cell's text stays its value (what a hover title, a copy or
-# a test reads from it).
+# The links are named by aria-label, not by hidden text or a title: the cell's text stays its value, and a title
+# stays what shows a cut-short value in full (app.js, TruncatedColumn).
 _LINKS = (
     '<span class="value-filter">'
-    '<a class="value-only" href="{}" title="{}" aria-label="{}">{}</a>'
-    '<a class="value-exclude" href="{}" title="{}" aria-label="{}">{}</a>'
+    '<a class="value-only" href="{}" aria-label="{}">{}</a>'
+    '<a class="value-exclude" href="{}" aria-label="{}">{}</a>'
     "</span>"
 )
 
@@ -69,9 +69,7 @@ class ValueFilter:
         exclude = self.exclude_prefix + urlencode([(self.name + NOT_SUFFIX, v) for v in excluded])
         shown = f"{self.header} {self.labels.get(text, text)}"
         only_name, exclude_name = f"Only {shown}", f"Exclude {shown}"
-        return format_html(
-            _LINKS, only, only_name, only_name, ONLY_ICON, exclude, exclude_name, exclude_name, EXCLUDE_ICON
-        )
+        return format_html(_LINKS, only, only_name, ONLY_ICON, exclude, exclude_name, EXCLUDE_ICON)
 
 
 def value_filters(table: Any, filterset: Any, path: str, params: QueryDict) -> dict[str, ValueFilter]:

@@ -177,7 +177,7 @@
     });
     root.querySelectorAll(".log-table td, .log-table code.preview").forEach(function (cell) {
       if (cell.title || cell.scrollWidth <= cell.clientWidth + 1) return;
-      const inner = cell.querySelector("[title]:not(.value-filter a)");  // the Only/Exclude links name themselves
+      const inner = cell.querySelector("[title]");
       const text = cell.textContent.replace(/\s+/g, " ").trim();
       if (text && !inner) cell.title = text;
     });

@@ -195,7 +195,7 @@ def test_no_value_becomes_markup(client, tenant_a, events):
     assert '"><script' not in body
     href = links(body, "Username")[0]
     assert query(href)["username"] == [XSS]
-    assert 'title="Only Username &quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in body
+    assert 'aria-label="Only Username &quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in body
     followed = client.get(href).content.decode()  # and the chip it makes is text too
     assert "<script>alert(1)" not in followed
     assert "Username: &quot;&gt;&lt;script&gt;" in followed
