@@ -216,8 +216,16 @@ class Console:
     contexts: list[Any] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # uncaught JavaScript errors of any page opened
 
-    def page(self, user: str | None = "auditor", *, viewport: dict[str, int] | None = None, fresh: bool = False) -> Any:
-        """A new page in its own context. ``fresh`` signs in anew instead of reusing the user's session."""
+    def page(
+        self,
+        user: str | None = "auditor",
+        *,
+        viewport: dict[str, int] | None = None,
+        fresh: bool = False,
+        touch: bool = False,
+    ) -> Any:
+        """A new page in its own context. ``fresh`` signs in anew instead of reusing the user's session; ``touch``
+        emulates a phone's touch screen (no hover, a coarse pointer)."""
         from playwright.sync_api import expect
 
         expect.set_options(timeout=EXPECT_TIMEOUT_MS)
@@ -229,6 +237,8 @@ class Console:
             accept_downloads=True,
             locale="en-US",
             timezone_id="Europe/Berlin",
+            has_touch=touch,
+            is_mobile=touch,
         )
         context.set_default_timeout(EXPECT_TIMEOUT_MS)
         self.contexts.append(context)
