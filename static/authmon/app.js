@@ -235,8 +235,53 @@
     });
   }
 
+  // ---- Click a value to filter: one tab stop per table ----------------------------------------------------------
+  // Each value cell has an "Only" and an "Exclude" link: in the tab order they would be two stops per cell, hundreds
+  // on a page. A table's links share one stop instead (the last one focused, at first the first), and the arrow keys
+  // move between them: Left and Right along the row, Up and Down to the same link of the row above or below, Home and
+  // End to the ends of the row. Screen readers still list every link.
+  function rovingLinks(root) {
+    const tables = root.matches && root.matches(".log-table") ? [root] : root.querySelectorAll(".log-table");
+    tables.forEach(function (table) {
+      table.querySelectorAll(".value-filter a").forEach(function (link, i) { link.tabIndex = i === 0 ? 0 : -1; });
+    });
+  }
+
+  function verticalNeighbour(link, down) {
+    const cell = link.closest("td");
+    const which = link.classList.contains("value-exclude") ? "a.value-exclude" : "a.value-only";
+    let row = link.closest("tr");
+    while ((row = down ? row.nextElementSibling : row.previousElementSibling)) {
+      const found = row.cells[cell.cellIndex] && row.cells[cell.cellIndex].querySelector(".value-filter " + which);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    const link = event.target.closest && event.target.closest(".log-table .value-filter a");
+    if (!link || event.altKey || event.ctrlKey || event.metaKey) return;
+    const inRow = Array.from(link.closest("tr").querySelectorAll(".value-filter a"));
+    const at = inRow.indexOf(link);
+    const moves = {
+      ArrowRight: function () { return inRow[at + 1]; },
+      ArrowLeft: function () { return inRow[at - 1]; },
+      Home: function () { return inRow[0]; },
+      End: function () { return inRow[inRow.length - 1]; },
+      ArrowDown: function () { return verticalNeighbour(link, true); },
+      ArrowUp: function () { return verticalNeighbour(link, false); },
+    };
+    const next = moves[event.key] && moves[event.key]();
+    if (!next) return;
+    event.preventDefault();
+    link.tabIndex = -1;
+    next.tabIndex = 0;
+    next.focus();
+  });
+
   function enhance(root) {
     if (!root || !root.querySelectorAll) return;
+    rovingLinks(root);
     paintProgress(root);
     paintTimes(root);
     enhanceBlocks(root);

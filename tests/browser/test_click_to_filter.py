@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import MOBILE, SCREENSHOT_DIR
+from tests.browser.test_revoke_and_keyboard import focused, tab_to
 from tests.browser.test_use_cases import cells
 
 pytestmark = pytest.mark.browser
@@ -85,6 +86,34 @@ def test_on_a_phone_the_links_are_there_to_tap(console) -> None:
     only.tap()
     expect(page).to_have_url(re.compile(r"ip_address="))
     assert set(values(page, "IP Address")) == {ip}
+
+
+def test_the_links_are_one_tab_stop_and_the_arrow_keys_move_between_them(console) -> None:
+    page = console.page("keyboard")
+    page.goto(EVENTS)
+    stops = page.locator("#results .value-filter a[tabindex='0']")
+    expect(stops).to_have_count(1)  # hundreds of links, one stop in the tab order
+    tab_to(page, "#results .value-filter a")
+    first = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert first.startswith("Only ")
+    page.keyboard.press("ArrowRight")
+    label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert label == "Exclude " + first.removeprefix("Only ")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowDown")  # the same link of the row below
+    below = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert below.startswith("Only ") and page.evaluate(
+        "document.activeElement.closest('tr') === document.querySelector('#results tbody tr:nth-child(2)')"
+    )
+    expect(stops).to_have_count(1)  # the stop moved with the focus
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    assert focused(page, "#results .value-filter a") and (
+        page.evaluate("document.activeElement.getAttribute('aria-label')") == below
+    )  # Tab comes back to where the user left the table
+    href = page.evaluate("document.activeElement.getAttribute('href')")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(re.escape(href.split("?")[1].split("&")[-1])))
 
 
 def _screenshot(name: str) -> Any:
