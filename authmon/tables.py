@@ -178,6 +178,9 @@ def _shorten(text: str, length: int) -> str:
     return Truncator(text).chars(length)
 
 
+SHORT_ID_LENGTH = 8  # characters of a sensitive id that a list shows
+
+
 class ShortIdColumn(RawValueColumn):
     """An identifier too sensitive to show whole in a list (a session id): its first characters only.
 
@@ -187,7 +190,7 @@ class ShortIdColumn(RawValueColumn):
 
     value_filter = False
 
-    def __init__(self, *args: Any, length: int = 8, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, length: int = SHORT_ID_LENGTH, **kwargs: Any) -> None:
         self.length = length
         super().__init__(*args, **kwargs)
 

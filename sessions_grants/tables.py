@@ -4,6 +4,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from authmon.tables import (
+    SHORT_ID_LENGTH,
     TRASH_ICON,
     ClientColumn,
     DetailsColumn,
@@ -41,12 +42,15 @@ class ConfirmRevokeColumn(RevokeColumn):
         if record.effective_status != AccessStatus.ACTIVE:
             return ""
         kind = registry.for_model(type(record))
+        name = str(record)
+        # The id's first characters, as the list shows it (ShortIdColumn): a hidden label is still in the page.
+        short = name if len(name) <= SHORT_ID_LENGTH else f"{name[:SHORT_ID_LENGTH]}…"
         return format_html(
             '<a class="btn btn-outline-danger btn-sm py-0 revoke-link" href="{}?confirm=revoke#confirm-revoke" '
             'title="Revoke">{}<span class="visually-hidden">Revoke {}</span></a>',
             record_url(kind.url_name("detail"), record.pk),
             TRASH_ICON,
-            record,
+            short,
         )
 
 
