@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from authmon.daterange import DEFAULT_PRESET
+
 if TYPE_CHECKING:
     import django_filters
     import django_tables2 as tables
@@ -35,7 +37,9 @@ class LogKind:
     The kind's name (API and URL name, DESIGN section 5), title and time field are its NLQ field map's, stated there
     once. Page hooks are typed fields: templates a page includes, views for per-record actions, callables the ingest
     calls. How the nightly trim removes the kind's old records is its ``trim`` policy; how long a tenant keeps them
-    unless told otherwise is ``default_retention_days`` (0: forever).
+    unless told otherwise is ``default_retention_days`` (0: forever). What its list shows when the URL names no date
+    range and no question is ``default_preset`` plus ``default_filters``: history kinds show the last week, state
+    kinds (sessions, grants) every active record, whatever its age (DESIGN section 6b).
     """
 
     model: type[models.Model]
@@ -47,6 +51,10 @@ class LogKind:
     export_label: str  # e.g. "Export Login Events"
     menu_order: int = 100  # position in the menu and on every page that lists the kinds
     default_retention_days: int = 365
+    default_preset: str = DEFAULT_PRESET  # a key of authmon.daterange.PRESETS
+    # Filterset values the list applies while the URL has no preset, start, end or q and does not set that filter
+    # itself, e.g. {"status": ("active",)}; shown as a "(default)" chip whose removal shows every value.
+    default_filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     trim: TrimPolicy = field(default_factory=_default_trim)
     singular_label: str = ""  # "Audit log"; by default the title without its plural "s" and " Log"
     noun: str = "records"  # "No {noun} in the last 7 days."

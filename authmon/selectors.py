@@ -15,7 +15,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from authmon import registry
-from authmon.daterange import DEFAULT_PRESET, DateRange, DateRangeError, custom_range, preset_range
+from authmon.daterange import PRESETS, DateRange, DateRangeError, custom_range, preset_range
 from authmon.filtersets import negated
 from authmon.questions import question_interpret
 from authmon.registry import LogKind
@@ -37,8 +37,14 @@ class Chip:
 
     text: str
     remove_params: tuple[str, ...] = ()
-    kind: str = "filter"  # filter | question | range | ignored
+    kind: str = "filter"  # filter | question | range | ignored | default
     remove_value: str = ""
+    # URL keys set on removal: a kind's default filter goes by naming the default range explicitly.
+    set_params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def removable(self) -> bool:
+        return bool(self.remove_params or self.set_params)
 
 
 @dataclass
@@ -55,6 +61,9 @@ class LogSearch:
     interpretation: Any = None  # nlq.Interpretation
     filterset: Any = None
     sort: str = ""
+    # Filter values the kind's default view applied, which the URL does not carry (LogKind.default_filters).
+    defaults: dict[str, list[str]] = field(default_factory=dict)
+    default_label: str = ""  # what the page shows with no range chosen, e.g. "Last 7 days (default)"
 
     @property
     def runnable(self) -> bool:
@@ -112,10 +121,11 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
             interpretation = question_interpret(kind=kind, question=question, now=now, tz=tz)
         except NLQError as exc:
             question_error = exc
-    # A question may carry its own time phrase; the 7-day default applies only to plain browsing.
-    default_preset = "all" if question else DEFAULT_PRESET
     preset = params.get("preset", "").strip()
     start, end = params.get("start", "").strip(), params.get("end", "").strip()
+    # A question may carry its own time phrase; the kind's default view applies only to plain browsing.
+    browsing = not (question or preset or start or end)
+    default_preset = "all" if question else kind.default_preset
     date_range = preset_range(default_preset, now=now, tz=tz)
     try:
         if start or end:
@@ -139,6 +149,8 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
         qs = qs.filter(**{f"{kind.time_field}__lt": date_range.end})
     if date_range.is_bounded:
         chips.append(Chip(f"{time_label}: {date_range.label}", ("preset", "start", "end"), "range"))
+    elif browsing:
+        chips.append(Chip(f"{time_label}: {date_range.label}", (), "range"))  # the default: nothing to remove
 
     search = params.get("search", "").strip()[:200]
     if search:
@@ -153,6 +165,7 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
         chips.extend(Chip(c.text, ("q",), "question") for c in interpretation.chips)
 
     data = params.copy()
+    defaults = _defaults_apply(kind, data) if browsing else {}
     filterset = kind.filterset(data=data, queryset=qs)
     if not filterset.is_valid():
         for name, messages in filterset.errors.items():
@@ -163,12 +176,18 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
     qs = filterset.qs
     for name, flt in filterset.filters.items():
         values = [v for v in data.getlist(name) if v.strip()] if name in data else []
+        if not values:
+            continue
         base = negated(flt)
         if base is not None:  # one chip per excluded value, each removable on its own
             label = filterset.filters[base].label or base
             chips.extend(Chip(f"{label} is not {_choice_label(flt, v)}", (name,), remove_value=v) for v in values)
-        elif values:
-            shown = ", ".join(_choice_label(flt, v) for v in values)
+            continue
+        shown = ", ".join(_choice_label(flt, v) for v in values)
+        if name in defaults:  # naming the default range turns the kind's default view off
+            label = f"{flt.label or name}: {shown} (default)"
+            chips.append(Chip(label, (), "default", set_params={"preset": kind.default_preset}))
+        else:
             chips.append(Chip(f"{flt.label or name}: {shown}", (name,)))
 
     sort = params.get("sort", "").strip()
@@ -179,7 +198,24 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
     result.queryset = qs
     result.filterset = filterset
     result.errors = errors
+    result.defaults = {name: values for name, values in defaults.items() if name in data}
+    result.default_label = (
+        ", ".join(
+            [PRESETS[kind.default_preset], *(c.text.removesuffix(" (default)") for c in chips if c.kind == "default")]
+        )
+        + " (default)"
+    )
     return result
+
+
+def _defaults_apply(kind: LogKind, data: QueryDict) -> dict[str, list[str]]:
+    """Put the kind's default filter values into ``data`` where the URL sets no value of its own; return them."""
+    applied = {}
+    for name, values in kind.default_filters.items():
+        if not any(v.strip() for v in data.getlist(name)):
+            data.setlist(name, list(values))
+            applied[name] = list(values)
+    return applied
 
 
 def _choice_label(flt: Any, value: str) -> str:

@@ -9,7 +9,7 @@ class SessionsGrantsConfig(AppConfig):
         from authmon import registry
         from events.demo import SignInDemo
         from sessions_grants.filtersets import GrantFilterSet, SessionFilterSet
-        from sessions_grants.models import Grant, Session
+        from sessions_grants.models import AccessStatus, Grant, Session
         from sessions_grants.nlq_fields import GRANT_FIELDS, SESSION_FIELDS
         from sessions_grants.services import revocations_kept_audit
         from sessions_grants.tables import GrantTable, SessionTable
@@ -24,6 +24,9 @@ class SessionsGrantsConfig(AppConfig):
             "detail_template": "sessions_grants/detail_panel.html",
             "detail_actions_template": "sessions_grants/detail_actions.html",
             "list_actions_template": "sessions_grants/list_actions.html",
+            # State, not history (DESIGN section 6b): the list opens on every active record, whatever its age.
+            "default_preset": "all",
+            "default_filters": {"status": (AccessStatus.ACTIVE.value,)},
         }
         registry.register(
             registry.LogKind(

@@ -26,6 +26,9 @@ def sample_record(kind: LogKind, tenant: Any, marker: str, *, when: dt.datetime 
             continue
         if field.choices:
             values[field.name] = field.choices[0][0]
+        elif isinstance(field, models.DateTimeField) and field.name.startswith("expires"):
+            # Still valid: a sample session or grant is active, which their lists show by default.
+            values[field.name] = timezone.now() + dt.timedelta(days=1)
         elif isinstance(field, models.DateTimeField):
             values[field.name] = when or timezone.now() - dt.timedelta(hours=1)
         elif isinstance(field, models.GenericIPAddressField):

@@ -25,12 +25,21 @@ def url_without(context: dict[str, Any], *keys: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def url_without_value(context: dict[str, Any], key: str, value: str) -> str:
-    """The current URL without the one ``value`` of ``key`` (its other values stay), and without the page cursor."""
+def chip_remove_url(context: dict[str, Any], chip: Any) -> str:
+    """The current URL without what ``chip`` (an authmon.selectors.Chip) stands for, and without the page cursor: its
+    keys dropped, or with ``remove_value`` only that value of its key (one excluded value of several); for a kind's
+    default filter, the default range named explicitly, which turns the default off."""
     request: HttpRequest = context["request"]
     params = request.GET.copy()
-    params.setlist(key, [v for v in params.getlist(key) if v != value])
+    if chip.remove_value:
+        key = chip.remove_params[0]
+        params.setlist(key, [v for v in params.getlist(key) if v != chip.remove_value])
+    else:
+        for key in chip.remove_params:
+            params.pop(key, None)
     params.pop("cursor", None)
+    for key, value in chip.set_params.items():
+        params[key] = value
     query = params.urlencode()
     return f"{request.path}?{query}" if query else request.path
 

@@ -158,7 +158,7 @@ def export_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
             messages.error(request, f"Nothing exported: {error}")
         return HttpResponseRedirect(back)
     tenant = active_tenant_for(request.user)
-    filters = exports.filters_of(request.GET.lists())
+    filters = {**exports.filters_of(request.GET.lists()), **exports.filters_of(search.defaults.items())}
     columns = _export_columns(request, kind)
     if limit > exports.SYNC_EXPORT_MAX:
         # A job writes a file on the server and mails the requester: it starts only by a CSRF-protected POST, so a
