@@ -32,6 +32,7 @@ class AuditTrimPolicy(TrimPolicy):
     """Archive, then purge a prefix of each tenant's chain; drop a month only when it is a prefix of every chain."""
 
     keep_reason = "audit records that follow younger ones in their tenant's chain (left to the batched purge)"
+    archives_first = True
 
     def keep_sql(self) -> str:
         # a month goes only once every record in it is at or below its tenant's trim anchor (moved just before)

@@ -9,9 +9,11 @@ is audited.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from authmon import registry
 
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
     from authmon.registry import LogKind
 
 MAX_DAYS = 36_500  # a hundred years; 0 means keep forever
+# A preview counts at most this many rows per kind: counting every row of a huge table to say "a lot" would cost
+# as much as the trim. Above it the page says "more than".
+PREVIEW_CAP = 100_000
 
 
 def _kind(kind: LogKind | str) -> LogKind:
@@ -86,3 +91,47 @@ def retention_set(*, tenant: Tenant, days: dict[str, int], actor: str) -> dict[s
                 comments="Retention policy changed",
             )
     return changes
+
+
+@dataclass(frozen=True)
+class RetentionCut:
+    """What shortening one kind's retention would make the next nightly trim remove: up to ``rows`` records
+    (``capped``: more than that), older than the new retention."""
+
+    kind: LogKind
+    old_days: int
+    new_days: int
+    rows: int
+    capped: bool
+
+
+def retention_shortened(*, tenant: Tenant, days: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """The kinds whose retention ``days`` would shorten for ``tenant`` (keeping forever is the longest), as
+    {kind: (old, new)}; lengthening or unchanged values are not in it."""
+    current = retention_all(tenant)
+    return {
+        name: (current[name], new)
+        for name, new in days.items()
+        if new > 0 and (current[name] == 0 or new < current[name])
+    }
+
+
+def retention_preview(
+    *, tenant: Tenant, days: dict[str, int], now: dt.datetime | None = None, cap: int = PREVIEW_CAP
+) -> list[RetentionCut]:
+    """For each kind ``days`` shortens, how many of ``tenant``'s records the next trim would then remove: those older
+    than the new retention that the kind's trim policy does not keep. Each count stops at ``cap`` + 1 rows, read from
+    the kind's (tenant, time) index, so a huge table is never scanned to answer."""
+    now = now or timezone.now()
+    cuts = []
+    for name, (old, new) in retention_shortened(tenant=tenant, days=days).items():
+        kind = registry.get(name)
+        old_rows = kind.model.objects.for_tenant(tenant).filter(
+            **{f"{kind.time_field}__lt": now - dt.timedelta(days=new)}
+        )
+        keep = kind.trim.keep()
+        if keep is not None:
+            old_rows = old_rows.exclude(keep)
+        found = old_rows.order_by()[: cap + 1].count()
+        cuts.append(RetentionCut(kind=kind, old_days=old, new_days=new, rows=min(found, cap), capped=found > cap))
+    return sorted(cuts, key=lambda c: (c.kind.menu_order, c.kind.name))

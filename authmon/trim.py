@@ -39,6 +39,7 @@ class TrimPolicy:
     """
 
     keep_reason = ""  # what kept partitions hold, for the trim's summary: "pending or running jobs"
+    archives_first = False  # whether the rows that go are archived to a sealed export first (the retention preview)
 
     def keep(self) -> Q | None:
         return None

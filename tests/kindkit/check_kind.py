@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 from django.urls import reverse
 from django.utils import timezone
@@ -103,7 +104,10 @@ def test_retention_page_and_trim(client, tenant_a):
     form = client.get(reverse("retention"))
     assert b"Device Logs" in form.content
     data = {k.name: retention_days(tenant_a, k) for k in registry.kinds()} | {KIND: 10}
-    assert client.post(reverse("retention"), data).status_code == 302
+    preview = client.post(reverse("retention"), data)  # shorter: shown for confirmation first
+    assert retention_days(tenant_a, KIND) == 30 and b'data-kind="devices"' in preview.content
+    confirm = re.search(r'name="confirm" value="([^"]+)"', preview.content.decode()).group(1)
+    assert client.post(reverse("retention"), data | {"confirm": confirm}).status_code == 302
     assert retention_days(tenant_a, KIND) == 10
     old, young = device(tenant_a, "old", days_ago=20), device(tenant_a, "young", days_ago=2)
     report = tenant_trim(tenant=tenant_a)
