@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from authmon import registry
 from authmon.daterange import PRESETS, DateRange, DateRangeError, custom_range, preset_range
-from authmon.filtersets import negated
+from authmon.filtersets import NOT_SUFFIX, negated
 from authmon.questions import question_interpret
 from authmon.registry import LogKind
 from authmon.tenancy import active_tenant_for
@@ -209,10 +209,11 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
 
 
 def _defaults_apply(kind: LogKind, data: QueryDict) -> dict[str, list[str]]:
-    """Put the kind's default filter values into ``data`` where the URL sets no value of its own; return them."""
+    """Put the kind's default filter values into ``data`` where the URL sets no value of its own, neither for the
+    field nor for its negated twin (excluding a status is a choice about the status); return them."""
     applied = {}
     for name, values in kind.default_filters.items():
-        if not any(v.strip() for v in data.getlist(name)):
+        if not any(v.strip() for v in (*data.getlist(name), *data.getlist(name + NOT_SUFFIX))):
             data.setlist(name, list(values))
             applied[name] = list(values)
     return applied

@@ -99,6 +99,17 @@ def test_a_preset_or_another_status_replaces_the_default(client, tenant_a, state
 
 
 @pytest.mark.parametrize("name", STATE_KINDS)
+def test_excluding_a_status_replaces_the_default(client, tenant_a, state, name):
+    """Click-to-filter's "Exclude active" is a choice about the status: the default must not come back beside it
+    (which would show nothing at all)."""
+    kind = registry.get(name)
+    login(client, tenant_a, Role.AUDITOR)
+    body = client.get(kind.list_url, {"status__not": "active"}).content.decode()
+    assert shown(body, name) == keys(name, {"past-expiry", "revoked-new", "expired-old"})
+    assert "(default)</span>" not in body
+
+
+@pytest.mark.parametrize("name", STATE_KINDS)
 def test_other_filters_keep_the_default_status(client, tenant_a, state, name):
     kind = registry.get(name)
     sample_record(
