@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ROWS ?= 20000
 
-.PHONY: install demo test lint format migrate serve bench bench-smoke clean browsers screenshots
+.PHONY: install demo test lint format migrate serve bench bench-smoke clean browsers screenshots mutation
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: install
 # The README's pictures (docs/screenshots/): the browser tests' page walk, writing there instead of data/screenshots/.
 screenshots: install
 	SECRET_KEY=$${SECRET_KEY:-authmon-test-secret-key-not-for-production-0123456789abcdef} $(BIN)/python scripts/screenshots.py
+
+# Mutate the most critical modules and fail on more survivors than their budgets (scripts/mutation.py, README).
+mutation: install
+	SECRET_KEY=$${SECRET_KEY:-authmon-test-secret-key-not-for-production-0123456789abcdef} DATABASE_URL= \
+		$(BIN)/python scripts/mutation.py
 
 lint: install
 	$(BIN)/ruff check .
