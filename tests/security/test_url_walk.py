@@ -330,8 +330,8 @@ class Tally:
     patterns: set[str] = field(default_factory=set)
     requests: int = 0
     downloads: int = 0
-    # (who, path) -> (status, whether tenant A's own record is on it), for the first GET of each of A's addresses
-    own_reads: dict[tuple[str, str], tuple[int, bool]] = field(default_factory=dict)
+    # (who, path) -> [(status, whether tenant A's own record is on it)], for every GET of one of A's addresses
+    own_reads: dict[tuple[str, str], list[tuple[int, bool]]] = field(default_factory=dict)
 
 
 def _send(client: Client, call: Call) -> Any:
@@ -376,17 +376,19 @@ def _walk(client: Client, world: World, who: str, tally: Tally, *, api: bool, ca
         if pattern.name == "tenant_switch":
             call = Call(call.method, call.path, call.data, foreign=True)
         _check(response, call, who)
-        if call.method == "GET" and not call.foreign:  # the first read of each address: a list without filters
-            tally.own_reads.setdefault((who, call.path), (response.status_code, OWN in body_of(response)))
+        if call.method == "GET" and not call.foreign:
+            tally.own_reads.setdefault((who, call.path), []).append((response.status_code, OWN in body_of(response)))
 
 
 def _own_pages_answered(tally: Tally, who: str, paths: list[str]) -> None:
-    """The positive control of the walk: the role reads tenant A's own records on each of ``paths``. A walk that
-    met only 403s and 404s would pass every isolation check while the console served nobody."""
+    """The positive control of the walk: the role reads tenant A's own records on each of ``paths`` (in at least one
+    of the walk's reads of it: a list's own session is revoked by then in the default view of active ones, and shown
+    with every status). A walk that met only 403s and 404s would pass every isolation check while the console served
+    nobody."""
     for path in paths:
         assert (who, path) in tally.own_reads, f"the walk never read {path} as {who}"
-        status, own = tally.own_reads[(who, path)]
-        assert (status, own) == (200, True), f"{who} GET {path}: {status}, own record shown: {own}"
+        reads = tally.own_reads[(who, path)]
+        assert (200, True) in reads, f"{who} GET {path}: (status, own record shown) of each read: {reads}"
 
 
 def test_no_canary_of_tenant_b_reaches_tenant_a(client, world, django_capture_on_commit_callbacks):
