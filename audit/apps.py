@@ -6,6 +6,8 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit logs"
 
     def ready(self) -> None:
+        from django.db.models import Q
+
         from audit.demo import AuditDemo
         from audit.filtersets import AuditLogFilterSet
         from audit.models import AuditLog
@@ -31,6 +33,7 @@ class AuditConfig(AppConfig):
                 demo_builder=AuditDemo,
                 person_fields=("actor", "target", "subject"),
                 client_fields=("client_actor",),
+                console_rows=Q(client_actor=auditing.CONSOLE_CLIENT),  # indexed: audit_tenant_client
                 computed_fields=("diff",),
                 noun="audit logs",
                 restorable=True,

@@ -335,7 +335,7 @@ def stream_csv(table_class: Any, queryset: QuerySet, *, columns: list[tuple[str,
 
 def filters_of(params: Iterable[tuple[str, list[str]]]) -> dict[str, Any]:
     """The list parameters that selected an export, for its header (single values unwrapped)."""
-    skip = {"format", "limit", "cursor"}
+    skip = {"format", "limit", "cursor", "refresh"}  # how the page was shown, not what it selected
     return {k: (v[0] if len(v) == 1 else v) for k, v in params if k not in skip}
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import django_filters
     import django_tables2 as tables
     from django.db import models
+    from django.db.models import Q
     from django.http import HttpResponse
 
     from authmon.trim import TrimPolicy
@@ -60,6 +61,10 @@ class LogKind:
     noun: str = "records"  # "No {noun} in the last 7 days."
     person_fields: tuple[str, ...] = ()  # fields that hold a user (e-mail or id): pivot to the user view
     client_fields: tuple[str, ...] = ()  # fields that hold an application: pivot to the client view
+    # The rows the console writes itself (its sign-ins, its admins' actions), e.g. Q(client_actor=CONSOLE_CLIENT):
+    # ``console=hide`` leaves them out of the list and its exports. None: the console writes none of this kind.
+    # Best an equality on an indexed field, so hiding them costs the page no extra work.
+    console_rows: Q | None = None
     upsert_key: str | None = None  # sessions/grants are upserted by their own id on ingest
     computed_fields: tuple[str, ...] = ()  # never accepted from clients (audit diff)
     restorable: bool = False  # sealed JSON exports of this kind can be restored (audit)

@@ -22,8 +22,10 @@ from authmon.registry import LogKind
 from authmon.tenancy import active_tenant_for
 from nlq import NLQError, time_fields
 
-# URL parameters the list understands besides the filterset's own.
-RESERVED_PARAMS = ("q", "search", "preset", "start", "end", "sort", "cursor", "format", "limit")
+# URL parameters the list understands besides the filterset's own. ``refresh`` (auto-refresh, in seconds) is read by
+# the page's script only: it selects nothing, so it is no filter, no chip and no error here.
+RESERVED_PARAMS = ("q", "search", "preset", "start", "end", "sort", "cursor", "format", "limit", "console", "refresh")
+CONSOLE_HIDE = "hide"  # console=hide: leave out the rows the console wrote itself (LogKind.console_rows)
 # A quick search matches anywhere in the field from this many characters on; a shorter term matches the start of it.
 # "Contains" needs trigrams (three characters) to use the pg_trgm indexes: "%ab%" would read every row of the range,
 # while "ab%" is served by the same index (docs/scaling.md, section 4).
@@ -156,6 +158,7 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
     if search:
         qs = qs.filter(_search_q(kind, search))
         chips.append(_search_chip(kind, search))
+    qs = _console_apply(kind, params.get("console", "").strip(), qs, chips, errors)
 
     result = LogSearch(kind=kind, queryset=qs, date_range=date_range, chips=chips, errors=errors, question=question)
     result.question_error = question_error
@@ -206,6 +209,19 @@ def log_search(kind: LogKind, user: Any, params: QueryDict, *, now: dt.datetime 
         + " (default)"
     )
     return result
+
+
+def _console_apply(kind: LogKind, value: str, qs: QuerySet, chips: list[Chip], errors: list[str]) -> QuerySet:
+    """``console=hide``: leave out the kind's own console rows, said by a removable chip. A kind the console writes
+    nothing of is unchanged by it (there is nothing to hide), so a link carried over from another kind still works."""
+    if value == CONSOLE_HIDE:
+        if kind.console_rows is None:
+            return qs
+        chips.append(Chip("Console activity hidden", ("console",)))
+        return qs.exclude(kind.console_rows)
+    if value not in ("", "show"):
+        errors.append(f"Console activity: unknown choice '{value[:30]}' ignored; use console=hide to hide it.")
+    return qs
 
 
 def _defaults_apply(kind: LogKind, data: QueryDict) -> dict[str, list[str]]:

@@ -21,7 +21,7 @@ from jobs.models import JobLog
 from jobs.runner import console_runs, job_create, job_enqueue
 from jobs.services import run_file_record
 
-EXPORT_PARAMS_SKIPPED = ("format", "limit", "cursor")
+EXPORT_PARAMS_SKIPPED = ("format", "limit", "cursor", "refresh")
 
 
 def export_record(*, kind: LogKind, actor: str, tenant: Tenant, fmt: str, limit: int, filters: dict[str, Any]) -> None:

@@ -6,7 +6,10 @@ class EventsConfig(AppConfig):
     verbose_name = "Event logs"
 
     def ready(self) -> None:
+        from django.db.models import Q
+
         from authmon import registry
+        from authmon.auditing import CONSOLE_CLIENT
         from events.demo import SignInDemo
         from events.filtersets import EventLogFilterSet
         from events.models import EventLog
@@ -27,6 +30,7 @@ class EventsConfig(AppConfig):
                 demo_builder=SignInDemo,
                 person_fields=("email",),
                 client_fields=("client_name",),
+                console_rows=Q(client_name=CONSOLE_CLIENT),  # sign-ins through console.logins; events_tenant_client
                 noun="events",
             )
         )

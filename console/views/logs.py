@@ -30,6 +30,9 @@ from authmon.tenancy import active_tenant_for
 from console import runs
 
 PER_PAGE = 50
+# Auto-refresh (``refresh=<seconds>``): the default interval the toggle offers, and the bounds a URL is held to so a
+# hand-edited link cannot make every open tab poll the database each second.
+REFRESH_DEFAULT, REFRESH_MIN, REFRESH_MAX = 30, 10, 3600
 
 
 def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
@@ -76,9 +79,20 @@ def list_view(request: HttpRequest, kind: LogKind) -> HttpResponse:
         "can_revoke": has_perm(request.user, Perm.REVOKE, kind.name),
         "params": request.GET,
         "recent_questions": recent_questions(request.user, kind),
+        "refresh": _refresh_seconds(request.GET.get("refresh", "")),
+        "refresh_default": REFRESH_DEFAULT,
     }
     template = "authmon/_list_update.html" if request.headers.get("HX-Request") else "authmon/list.html"
     return render(request, template, context)
+
+
+def _refresh_seconds(value: str) -> int | None:
+    """The auto-refresh interval that ``refresh`` asks for, within bounds; None (off) for anything but a number of
+    seconds. The parameter selects no rows, so an odd value only leaves the toggle off, as without it."""
+    value = value.strip()
+    if not value.isdigit() or int(value) == 0:
+        return None
+    return min(max(int(value), REFRESH_MIN), REFRESH_MAX)
 
 
 def detail_view(request: HttpRequest, kind: LogKind, pk: int) -> HttpResponse:

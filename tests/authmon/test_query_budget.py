@@ -49,6 +49,9 @@ def _variants(kind) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
         "quick search": ({"search": "budget"} if search_field else {}, {}),
         "sort ascending": ({"sort": kind.time_field, "preset": "all"}, {}),
         "htmx partial": ({"preset": "last30"}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}),
+        # Issue 22: an auto-refresh (the page's script asking for the partial again) and hiding console activity.
+        "auto-refresh": ({"refresh": "30"}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}),
+        "console hidden": ({"console": "hide"}, {}),
     }
 
 
