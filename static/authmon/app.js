@@ -296,6 +296,209 @@
     resizing = setTimeout(function () { fitTables(document); titleTruncated(document); }, 150);
   });
 
+  // ---- "/" jumps to the question box --------------------------------------------------------------------------
+  // Not while typing somewhere (the key is a character there) nor with Ctrl, Alt or Meta (browser shortcuts). Shift is
+  // allowed: on some layouts "/" is Shift+7.
+  function typingIn(element) {
+    return Boolean(element && element.closest && (
+      element.closest("input, textarea, select, [contenteditable]:not([contenteditable=false])")));
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
+    if (event.defaultPrevented || typingIn(event.target)) return;
+    const box = document.querySelector("#search-form #q");
+    if (!box) return;
+    event.preventDefault();
+    box.focus();
+    box.select();
+  });
+
+  // ---- Auto-refresh: the list's current results again every N seconds ------------------------------------------
+  // On while the URL carries refresh=<seconds> (the server renders the #auto-refresh switch checked and with that
+  // interval). It fetches the address bar's URL, so exactly the results on screen, and swaps only #results: the form
+  // keeps whatever the user has started to change. It waits while the tab is hidden, on an older page (cursor), while
+  // the user types in the form or has a menu of the results open, and while any other request is on its way; it keeps
+  // the focus, the scroll position and the table's sideways scroll, and announces new rows through #live-status.
+  const TYPING_MS = 5000;  // a key pressed in the form this recently: the user is still typing
+  const refresh = { timer: null, busy: false, swapping: false, lastAt: 0, typedAt: 0, controller: null };
+
+  function refreshSwitch() {
+    const box = document.getElementById("auto-refresh");
+    return box && box.checked ? box : null;
+  }
+
+  function refreshSeconds(box) {
+    return Math.max(10, parseInt(box.value, 10) || 30);
+  }
+
+  function refreshStatus(text) {
+    const status = document.getElementById("refresh-status");
+    if (status) status.textContent = text;
+  }
+
+  function clock(date) {
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function refreshWaitReason() {
+    if (document.visibilityState === "hidden") return "Paused while the tab is hidden.";
+    if (new URLSearchParams(window.location.search).has("cursor")) return "Paused on older pages.";
+    const active = document.activeElement;
+    if (active && active.closest("#search-form") && Date.now() - refresh.typedAt < TYPING_MS) return "wait";
+    if (document.querySelector("#results .dropdown-menu.show")) return "wait";  // a swap would close the menu
+    if (refresh.busy || document.querySelector("#results.htmx-request")) return "wait";  // never two at once
+    return "";
+  }
+
+  function refreshSchedule(delayMs) {
+    clearTimeout(refresh.timer);
+    refresh.timer = null;
+    const box = refreshSwitch();
+    if (!box) {
+      refreshStatus("");
+      return;
+    }
+    const wait = delayMs === undefined ? refreshSeconds(box) * 1000 : delayMs;
+    refresh.timer = setTimeout(refreshTick, Math.max(0, wait));
+  }
+
+  function refreshTick() {
+    const box = refreshSwitch();
+    if (!box) return refreshSchedule();
+    const reason = refreshWaitReason();
+    if (reason === "wait") return refreshSchedule(2000);
+    if (reason) {
+      refreshStatus(reason);  // hidden tab: visibilitychange starts it again; older page: a new page does
+      return;
+    }
+    refreshRun(box);
+  }
+
+  function rowKeys(root) {
+    return Array.from(root.querySelectorAll("tbody tr")).map(function (row) {
+      const link = row.querySelector("td.col-details a[href]");
+      return link ? link.getAttribute("href") : row.textContent;
+    });
+  }
+
+  // Where the keyboard focus is in the results, so it can be found again in the new rows: by id, else by the link's
+  // address (a record's Details link, a value's Only link: the same record wherever its row moved).
+  function focusMark() {
+    const active = document.activeElement;
+    const results = document.getElementById("results");
+    if (!active || !results || !results.contains(active) || active === results) return null;
+    if (active.id) return { selector: "#" + CSS.escape(active.id) };
+    if (active.getAttribute("href")) {
+      return { selector: active.tagName.toLowerCase() + '[href="' + CSS.escape(active.getAttribute("href")) + '"]' };
+    }
+    return { selector: null };
+  }
+
+  function focusRestore(mark) {
+    if (!mark) return;
+    const results = document.getElementById("results");
+    const found = (mark.selector && results.querySelector(mark.selector)) || results.querySelector("#range-summary")
+      || results;
+    if (found.closest(".log-table") && found.matches(".value-filter a")) {
+      found.closest(".log-table").querySelectorAll(".value-filter a").forEach(function (link) { link.tabIndex = -1; });
+      found.tabIndex = 0;
+    }
+    if (!found.hasAttribute("tabindex") && !found.matches("a[href], button, input, select, textarea")) {
+      found.setAttribute("tabindex", "-1");
+    }
+    found.focus({ preventScroll: true });
+  }
+
+  function refreshRun(box) {
+    const url = window.location.pathname + window.location.search;
+    refresh.busy = true;
+    refresh.controller = new AbortController();
+    fetch(url, {
+      headers: { "HX-Request": "true", "HX-Target": "results" },
+      credentials: "same-origin",
+      signal: refresh.controller.signal,
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.text();
+    }).then(function (html) {
+      // The page may have moved on (a search, another page) while this was on its way: then it is stale.
+      if (window.location.pathname + window.location.search !== url) return;
+      const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("results");
+      const results = document.getElementById("results");
+      if (!fresh || !results) throw new Error("no results in the answer (signed out?)");
+      const before = new Set(rowKeys(results));
+      const added = rowKeys(fresh).filter(function (key) { return !before.has(key); }).length;
+      const mark = focusMark();
+      const scrollY = window.scrollY;
+      const box = results.querySelector(".results-table");
+      const scrollLeft = box ? box.scrollLeft : 0;
+      refresh.swapping = true;
+      try {
+        htmx.swap(results, fresh.outerHTML, { swapStyle: "outerHTML", swapDelay: 0, settleDelay: 0 });
+      } finally {
+        refresh.swapping = false;
+      }
+      const newBox = document.querySelector("#results .results-table");
+      if (newBox) newBox.scrollLeft = scrollLeft;
+      window.scrollTo({ top: scrollY, left: window.scrollX, behavior: "instant" });
+      focusRestore(mark);
+      if (added > 0) {
+        const rows = document.querySelectorAll("#results tbody tr");
+        for (let i = 0; i < added && i < rows.length; i++) rows[i].classList.add("row-new");
+        const toggle = document.getElementById("auto-refresh");
+        announce(added + " new " + ((toggle && toggle.dataset.noun) || "rows") + " at the top.");
+      }
+      refresh.lastAt = Date.now();
+      refreshStatus("Last refreshed " + clock(new Date()) + ".");
+    }).catch(function (error) {
+      if (error.name === "AbortError") return;
+      refreshStatus("Could not refresh at " + clock(new Date()) + " (" + error.message + "); trying again.");
+    }).finally(function () {
+      refresh.busy = false;
+      refresh.controller = null;
+      refreshSchedule();
+    });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    const box = refreshSwitch();
+    if (!box) return;
+    if (document.visibilityState === "hidden") {
+      clearTimeout(refresh.timer);
+      refreshStatus("Paused while the tab is hidden.");
+      return;
+    }
+    // Back on the tab: refresh at once when a refresh fell due while it was hidden.
+    const due = refresh.lastAt + refreshSeconds(box) * 1000 - Date.now();
+    refreshSchedule(Math.max(0, due));
+  });
+
+  // Any other request (a search, a page) wins over a refresh under way, whose rows it makes stale anyway.
+  document.addEventListener("htmx:beforeRequest", function () {
+    if (refresh.controller) refresh.controller.abort();
+  });
+  ["keydown", "input"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.target.closest && event.target.closest("#search-form") && typingIn(event.target)) {
+        refresh.typedAt = Date.now();
+      }
+    }, true);
+  });
+
+  // Rows just loaded (the page, a search, another page, Back): the next refresh is a full interval away.
+  function refreshStart() {
+    refresh.lastAt = Date.now();
+    if (refreshSwitch()) refreshStatus("Last refreshed " + clock(new Date()) + ".");
+    refreshSchedule();
+  }
+  document.addEventListener("DOMContentLoaded", refreshStart);
+  document.addEventListener("htmx:historyRestore", refreshStart);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (refresh.swapping || !event.detail.elt || event.detail.elt.id !== "results") return;
+    refreshStart();
+  });
+
   // ---- htmx: in-place results ------------------------------------------------------------------------------
   let pagerRel = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -308,6 +511,7 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     const results = document.getElementById("results");
     if (!results || (!results.contains(event.detail.elt) && event.detail.elt !== results)) return;
+    if (refresh.swapping) return;  // an auto-refresh announces only new rows, and keeps the focus where it was
     announceResults(results);
     // Keyboard paging: keep focus on the pager so Enter pages on; otherwise on the summary of what changed.
     if (pagerRel) {
