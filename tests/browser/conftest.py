@@ -58,8 +58,15 @@ USERS: dict[str, tuple[str, str]] = {
     "questions": ("questions@acme.example.com", PASSWORD),
     "switcher": ("switcher@acme.example.com", PASSWORD),
     "keyboard": ("keyboard@acme.example.com", PASSWORD),
+    "arrivals": ("arrivals@acme.example.com", PASSWORD),  # each sign-in is a new event row (auto-refresh tests)
 }
-EXTRA_ROLES = {"columns": "auditor", "questions": "auditor", "switcher": "super_admin", "keyboard": "tenant_admin"}
+EXTRA_ROLES = {
+    "columns": "auditor",
+    "questions": "auditor",
+    "switcher": "super_admin",
+    "keyboard": "tenant_admin",
+    "arrivals": "auditor",
+}
 
 
 @dataclass
