@@ -26,6 +26,9 @@ class AccessStatus(models.TextChoices):
     REVOKED = "revoked", "Revoked"
 
 
+BULK_REVOKE_MAX = 1000  # rows one bulk revocation may revoke (a page's checkboxes, or "older than N days")
+
+
 def status_q(status: str, *, now: dt.datetime | None = None) -> Q:
     """Rows whose *effective* status is ``status``: an active row past ``expires_at`` counts as expired.
 

@@ -4,6 +4,7 @@ service through the revocations feed and, when the tenant has one, pushed to its
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,14 @@ from audit.models import AuditLog
 from audit.services import API_CLIENT, audit_record
 from authmon.models import ApiToken, Tenant
 from authmon.registry import LogKind
-from sessions_grants.models import AccessStatus, Grant, RevocationKeptReport, Session, status_q
+from sessions_grants.models import (
+    BULK_REVOKE_MAX,
+    AccessStatus,
+    Grant,
+    RevocationKeptReport,
+    Session,
+    status_q,
+)
 from sessions_grants.selectors import user_aliases, users_match
 from sessions_grants.webhooks import revocations_queue
 
@@ -23,29 +31,34 @@ def _snapshot(obj: Session | Grant) -> dict[str, Any]:
     return {"status": obj.status, "revoked_at": obj.revoked_at.isoformat() if obj.revoked_at else None}
 
 
-def _revoke(obj: Session | Grant, *, actor: Any, comment: str, resource: str, subject: str) -> bool:
+def _revoke(obj: Session | Grant, *, actor: Any, comment: str, subject: str) -> bool:
     """Revoke one row under a row lock. Returns False when it was already revoked (revoking twice is harmless)."""
     model = type(obj)
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=obj.pk)
         if locked.status == AccessStatus.REVOKED:
             return False
-        old = _snapshot(locked)
-        locked.status = AccessStatus.REVOKED
-        locked.revoked_at = timezone.now()
-        locked.save(update_fields=["status", "revoked_at"])
-        audit_record(
-            tenant=locked.tenant,
-            actor=actor.email,
-            action=f"revoke {resource}",
-            target=getattr(locked, "session_id" if resource == "Session" else "grant_id"),
-            subject=subject,
-            old=old,
-            new=_snapshot(locked),
-            comments=comment.strip()[:2000],
-        )
+        _revoke_locked(locked, actor=actor, comment=comment, tenant=locked.tenant, subject=subject)
         obj.status, obj.revoked_at = locked.status, locked.revoked_at
     return True
+
+
+def _revoke_locked(locked: Session | Grant, *, actor: Any, comment: str, tenant: Tenant, subject: str) -> None:
+    """Mark a row the caller holds locked as revoked and write its audit record (one per revocation)."""
+    old = _snapshot(locked)
+    locked.status = AccessStatus.REVOKED
+    locked.revoked_at = timezone.now()
+    locked.save(update_fields=["status", "revoked_at"])
+    audit_record(
+        tenant=tenant,
+        actor=actor.email,
+        action=f"revoke {type(locked).__name__}",
+        target=str(locked),
+        subject=subject,
+        old=old,
+        new=_snapshot(locked),
+        comments=comment.strip()[:2000],
+    )
 
 
 def session_revoke(*, session: Session, actor: Any, comment: str = "") -> bool:
@@ -55,7 +68,7 @@ def session_revoke(*, session: Session, actor: Any, comment: str = "") -> bool:
     """
     with transaction.atomic():
         subject = session.email or session.user_id
-        changed = _revoke(session, actor=actor, comment=comment, resource="Session", subject=subject)
+        changed = _revoke(session, actor=actor, comment=comment, subject=subject)
         if changed:
             revocations_queue(tenant=session.tenant, records=[session])
     return changed
@@ -64,7 +77,7 @@ def session_revoke(*, session: Session, actor: Any, comment: str = "") -> bool:
 def grant_revoke(*, grant: Grant, actor: Any, comment: str = "") -> bool:
     """Revoke a grant now; all refresh tokens issued under it stop working. False when it was already revoked."""
     with transaction.atomic():
-        changed = _revoke(grant, actor=actor, comment=comment, resource="Grant", subject=grant.email or grant.user_id)
+        changed = _revoke(grant, actor=actor, comment=comment, subject=grant.email or grant.user_id)
         if changed:
             revocations_queue(tenant=grant.tenant, records=[grant])
     return changed
@@ -95,14 +108,60 @@ def user_revoke_all(
         if sessions:
             for s in Session.objects.for_tenant(tenant).filter(match).order_by("pk"):
                 subject = s.email or s.user_id
-                if _revoke(s, actor=actor, comment=comment, resource="Session", subject=subject):
+                if _revoke(s, actor=actor, comment=comment, subject=subject):
                     result.sessions.append(s)
         if grants:
             for g in Grant.objects.for_tenant(tenant).filter(match).order_by("pk"):
                 subject = g.email or g.user_id
-                if _revoke(g, actor=actor, comment=comment, resource="Grant", subject=subject):
+                if _revoke(g, actor=actor, comment=comment, subject=subject):
                     result.grants.append(g)
         result.job = revocations_queue(tenant=tenant, records=[*result.sessions, *result.grants])
+    return result
+
+
+class BulkRevokeTooLarge(ValueError):
+    """A bulk revocation named more rows than :data:`BULK_REVOKE_MAX`; nothing was revoked."""
+
+
+@dataclass
+class BulkRevokeResult:
+    """What a bulk revocation did: the rows it revoked, how many of the named rows were no longer active (left
+    alone, not audited again), how many named no row of the tenant, and the webhook push (None without a webhook)."""
+
+    revoked: list[Session | Grant] = field(default_factory=list)
+    skipped: int = 0
+    not_found: int = 0
+    job: Any = None
+
+
+def records_revoke(
+    *, model: type[Session] | type[Grant], tenant: Tenant, pks: Iterable[int], actor: Any, comment: str
+) -> BulkRevokeResult:
+    """Revoke the sessions or grants of ``tenant`` whose primary keys are ``pks`` (bulk revocation from the list).
+
+    The keys come from a browser and are trusted for nothing: only rows of ``tenant`` are read, so another tenant's
+    key is counted as not found and never touched. All the rows are locked at once, in key order, and each is
+    revoked only if it is still active now (not revoked, not past its expiry): a confirmation that went stale, or the
+    same form sent twice, revokes and audits nothing twice. One audit record per revocation, each with ``comment``;
+    one webhook push for the lot, in the same transaction. More than :data:`BULK_REVOKE_MAX` keys raise
+    :class:`BulkRevokeTooLarge` before anything is read.
+    """
+    wanted = sorted(set(pks))
+    if len(wanted) > BULK_REVOKE_MAX:
+        raise BulkRevokeTooLarge(
+            f"{len(wanted):,} {model._meta.verbose_name_plural} named; one action revokes at most {BULK_REVOKE_MAX:,}."
+        )
+    result = BulkRevokeResult()
+    with transaction.atomic():
+        rows = list(model.objects.for_tenant(tenant).select_for_update().filter(pk__in=wanted).order_by("pk"))
+        result.not_found = len(wanted) - len(rows)
+        for row in rows:
+            if row.effective_status != AccessStatus.ACTIVE:
+                result.skipped += 1
+                continue
+            _revoke_locked(row, actor=actor, comment=comment, tenant=tenant, subject=row.email or row.user_id)
+            result.revoked.append(row)
+        result.job = revocations_queue(tenant=tenant, records=result.revoked)
     return result
 
 
