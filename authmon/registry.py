@@ -74,6 +74,9 @@ class LogKind:
     list_actions_template: str | None = None  # buttons above the list's rows
     # Per-record actions: URL ``<pk>/<action>/`` served by the view, called as view(request, kind=kind, pk=pk).
     record_actions: Mapping[str, Callable[..., HttpResponse]] = field(default_factory=dict)
+    # Actions on a set of the list's records (bulk revocation): URL ``<action>/``, named ``<model>_bulk_<action>``,
+    # served by the view, called as view(request, kind=kind).
+    bulk_actions: Mapping[str, Callable[..., HttpResponse]] = field(default_factory=dict)
     # Called once per ingested batch that reported revoked rows as not revoked (authmon.ingest keeps them revoked),
     # in the batch's transaction, to audit it:
     # kept_revoked_audit(kind=, tenant=, rows=, records=, statuses=, actor=, token=) (token: the sender's ApiToken).

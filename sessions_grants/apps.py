@@ -13,14 +13,16 @@ class SessionsGrantsConfig(AppConfig):
         from sessions_grants.nlq_fields import GRANT_FIELDS, SESSION_FIELDS
         from sessions_grants.services import revocations_kept_audit
         from sessions_grants.tables import GrantTable, SessionTable
-        from sessions_grants.views import revoke_view
+        from sessions_grants.views import bulk_revoke_view, revoke_view
         from sessions_grants.webhooks import revocations_after_ingest
 
-        # What the two kinds share: they are state, revocable one by one, and revocations reach the webhook.
+        # What the two kinds share: they are state, revocable one by one or many at once from the list, and
+        # revocations reach the webhook.
         revocable = {
             "kept_revoked_audit": revocations_kept_audit,
             "after_ingest": revocations_after_ingest,
             "record_actions": {"revoke": revoke_view},
+            "bulk_actions": {"revoke": bulk_revoke_view},
             "detail_template": "sessions_grants/detail_panel.html",
             "detail_actions_template": "sessions_grants/detail_actions.html",
             "list_actions_template": "sessions_grants/list_actions.html",

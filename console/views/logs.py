@@ -276,4 +276,8 @@ def urls_for(kind: LogKind) -> list[URLPattern]:
             path(f"<int:pk>/{action}/", view, {"kind": kind}, name=f"{name}_{action}")
             for action, view in kind.record_actions.items()
         ),
+        *(
+            path(f"{action}/", view, {"kind": kind}, name=f"{name}_bulk_{action}")
+            for action, view in kind.bulk_actions.items()
+        ),
     ]

@@ -102,6 +102,43 @@
     });
   });
 
+  // ---- Bulk revocation: "Select all on this page" and a count of the ticked rows ----------------------------------
+  // The rows' boxes join the form by its id (form="bulk-revoke-form"); the select-all box, which needs this
+  // script, is shown by it.
+  function bulkBoxes(form) {
+    return Array.from(document.querySelectorAll('input[type=checkbox][name=pk][form="' + form.id + '"]'));
+  }
+  function bulkSync(form) {
+    const boxes = bulkBoxes(form);
+    const ticked = boxes.filter(function (box) { return box.checked; }).length;
+    const all = form.querySelector("#bulk-select-all");
+    if (all) {
+      all.checked = boxes.length > 0 && ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+      all.disabled = boxes.length === 0;
+    }
+    const count = form.querySelector("#bulk-selected-count");
+    if (count) count.textContent = ticked ? ticked + " selected" : "";
+  }
+  function bulkForms(root) {
+    const found = root.querySelectorAll ? Array.from(root.querySelectorAll("#bulk-revoke-form")) : [];
+    if (root.id === "bulk-revoke-form") found.push(root);
+    found.forEach(function (form) {
+      const wrap = form.querySelector("[data-bulk-select-all]");
+      if (wrap) wrap.hidden = false;
+      bulkSync(form);
+    });
+  }
+  document.addEventListener("change", function (event) {
+    const box = event.target;
+    if (box.id === "bulk-select-all" && box.form) {
+      bulkBoxes(box.form).forEach(function (row) { row.checked = box.checked; });
+      bulkSync(box.form);
+    } else if (box.name === "pk" && box.form && box.form.id === "bulk-revoke-form") {
+      bulkSync(box.form);
+    }
+  });
+
   // ---- Screen-reader announcements ---------------------------------------------------------------------------
   function announce(text) {
     const region = document.getElementById("live-status");
@@ -287,6 +324,7 @@
     enhanceBlocks(root);
     fitTables(root);
     titleTruncated(root);
+    bulkForms(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
