@@ -74,6 +74,9 @@ class World:
     b: Tenant
     own: dict[str, Any]
     foreign: dict[str, Any]
+    # Tenant A's records that its actions (revoke, retry) act on, so that ``own`` stays as the lists show it by
+    # default (an active session) for the walk's positive control.
+    targets: dict[str, Any] = field(default_factory=dict)
     b_extra: list[models.Model] = field(default_factory=list)
     b_archive: bytes = b""
     b_rule: Any = None
@@ -107,6 +110,8 @@ def kind_samples(pattern: Pattern, world: World) -> list[Call] | None:
     kind = registry.get(pattern.kind)
     if "<int:pk>" in pattern.route:
         theirs, mine = world.foreign[kind.name], world.own[kind.name]
+        if pattern.view != "detail_view":
+            mine = world.targets[kind.name]
         calls = []
         for method in ("GET", "POST"):
             calls.append(
@@ -136,6 +141,15 @@ def kind_samples(pattern: Pattern, world: World) -> list[Call] | None:
             Call("GET", path, {"format": "csv", "preset": "all"}),
             Call("GET", path, {"format": "json", "preset": "all", "limit": "60000"}, note="export job confirmation"),
             Call("POST", f"{path}?format=json&preset=all&limit=60000", {}, note="export job"),
+        ]
+    if pattern.view in {view.__name__ for view in kind.bulk_actions.values()}:
+        theirs, mine = world.foreign[kind.name], world.targets[kind.name]
+        return [
+            Call("GET", path, {"pk": [theirs.pk, mine.pk]}, note="confirmation naming B's record"),
+            Call("GET", path, {"mode": "older", "older_than": "1", "preset": "all"}),
+            Call("GET", path, {"mode": "older", "older_than": "1", "search": PROBE}),
+            Call("POST", path, {"ids": str(theirs.pk), "comment": "walk"}, note="B's record alone"),
+            Call("POST", path, {"ids": f"{theirs.pk},{mine.pk}", "comment": "walk"}, note="B's record among A's"),
         ]
     if pattern.view == "restore_view":
         upload = SimpleUploadedFile("b.json", world.b_archive, "application/json")
@@ -282,6 +296,9 @@ def world(tenant_a, tenant_b, settings, tmp_path) -> World:
         foreign[kind.name] = sample_record(kind, tenant_b, CANARY, when=now - dt.timedelta(hours=2), **extra, **ids)
         own[kind.name] = sample_record(kind, tenant_a, OWN, when=now - dt.timedelta(hours=2), **extra)
     w = World(a=tenant_a, b=tenant_b, own=own, foreign=foreign)
+    for kind in registry.kinds():
+        if kind.record_actions or kind.bulk_actions:
+            w.targets[kind.name] = sample_record(kind, tenant_a, OWN, when=now - dt.timedelta(hours=2))
     sessions = registry.get("sessions")
     w.b_extra.append(
         sample_record(sessions, tenant_b, CANARY, status="revoked", revoked_at=now - dt.timedelta(minutes=5))
