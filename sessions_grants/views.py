@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from authmon.permissions import Perm, has_perm
 from authmon.redirects import safe_next
 from authmon.registry import LogKind
+from authmon.tables import ShortIdColumn
 from authmon.tenancy import active_tenant_for
 from sessions_grants.models import BULK_REVOKE_MAX, Session
 from sessions_grants.selectors import RevokePreview, revoke_preview_older, revoke_preview_selected
@@ -164,6 +165,8 @@ def _page(kind: LogKind, params: QueryDict) -> dict[str, Any]:
         "back_url": f"{kind.list_url}?{back}" if back else kind.list_url,
         "consequences": CONSEQUENCES[kind.name],
         "cap": BULK_REVOKE_MAX,
+        # Ids the list shortens (session ids: ShortIdColumn) are shortened here too; others are shown whole.
+        "short_ids": isinstance(kind.table.base_columns.get(kind.model.record_key), ShortIdColumn),
     }
 
 
