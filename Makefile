@@ -56,7 +56,7 @@ bench: install
 # A small end-to-end run of the same harness (CI): 100,000 events, 10,000 of each other kind, in its own database.
 bench-smoke: install
 	$(BIN)/python -m bench --events 100000 --others 10000 --repeat 3 --database authmon_bench_smoke \
-		--export-rows 10000 --ingest-rows 10000 --restore-rows 10000 \
+		--export-rows 10000 --ingest-rows 10000 --restore-rows 2000 \
 		--json $${BENCH_JSON:-/tmp/authmon-bench-smoke.json} $(BENCH_ARGS)
 
 clean:

@@ -2,8 +2,9 @@
 
     python scripts/screenshots.py [--out DIR]
 
-The pictures come from the browser tests (tests/browser/test_pages.py, which holds the list of pages); this runs just
-those tests. They start their own authmon server with demo data on a free loopback port and drive Debian's Chromium
+The pictures come from the browser tests (tests/browser/test_pages.py, which holds the list of pages, and
+tests/browser/test_click_to_filter.py, which pictures its icons on hover and on a phone); this runs just those
+tests. They start their own authmon server with demo data on a free loopback port and drive Debian's Chromium
 (/usr/bin/chromium) headless; Playwright's own browser download is not needed. `make screenshots` runs this;
 `make test` takes the same pictures into data/screenshots/ (not tracked).
 """
@@ -24,7 +25,8 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"), help="where the PNGs go")
     args = parser.parse_args()
     env = {**os.environ, "AUTHMON_SCREENSHOT_DIR": str(Path(args.out).resolve())}
-    command = [sys.executable, "-m", "pytest", "tests/browser/test_pages.py", "-q", "-p", "no:cacheprovider"]
+    tests = ["tests/browser/test_pages.py", "tests/browser/test_click_to_filter.py"]
+    command = [sys.executable, "-m", "pytest", *tests, "-q", "-p", "no:cacheprovider"]
     return subprocess.call(command, cwd=ROOT, env=env)  # noqa: S603 - fixed command line
 
 
