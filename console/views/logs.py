@@ -90,8 +90,12 @@ def _refresh_seconds(value: str) -> int | None:
     """The auto-refresh interval that ``refresh`` asks for, within bounds; None (off) for anything but a number of
     seconds. The parameter selects no rows, so an odd value only leaves the toggle off, as without it."""
     value = value.strip()
-    if not value.isdigit() or int(value) == 0:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses; and a number of thousands of digits is
+    # beyond what int() converts, so a long one is just "the longest interval" without converting it.
+    if not value or not value.isascii() or not value.isdigit() or not value.strip("0"):
         return None
+    if len(value.lstrip("0")) > len(str(REFRESH_MAX)):
+        return REFRESH_MAX
     return min(max(int(value), REFRESH_MIN), REFRESH_MAX)
 
 

@@ -48,7 +48,7 @@ def _chips(body: str) -> list[str]:
 # ---- refresh ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["30", "90", "soon", "0", "-5"])
+@pytest.mark.parametrize("value", ["30", "90", "soon", "0", "-5", "1" * 5000, "²", "00", "3e5"])
 def test_refresh_selects_nothing_and_is_never_an_error(client, tenant_a, value):
     events = registry.get("events")
     rows = [sample_record(events, tenant_a, f"fresh{i}") for i in range(3)]
@@ -65,7 +65,17 @@ def test_refresh_selects_nothing_and_is_never_an_error(client, tenant_a, value):
 
 @pytest.mark.parametrize(
     "value,checked,interval",
-    [("", False, 30), ("30", True, 30), ("90", True, 90), ("3", True, 10), ("99999", True, 3600), ("x", False, 30)],
+    [
+        ("", False, 30),
+        ("30", True, 30),
+        ("90", True, 90),
+        ("3", True, 10),
+        ("99999", True, 3600),
+        ("9" * 5000, True, 3600),
+        ("0030", True, 30),
+        ("x", False, 30),
+        ("²", False, 30),
+    ],
 )
 def test_the_refresh_switch_is_rendered_from_the_url(client, tenant_a, value, checked, interval):
     events = registry.get("events")
