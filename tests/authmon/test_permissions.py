@@ -76,6 +76,7 @@ def test_anonymous_and_inactive_users_may_do_nothing(role, who):
 def test_an_object_without_the_user_attributes_may_do_nothing():
     assert not has_perm(SimpleNamespace(role=SUPER), Perm.VIEW)
     assert not has_perm(SimpleNamespace(role=SUPER, is_authenticated=True), Perm.VIEW)
+    assert not has_perm(SimpleNamespace(role=SUPER, is_active=True), Perm.VIEW)
     assert not has_perm(None, Perm.VIEW)
 
 
