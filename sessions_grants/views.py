@@ -103,7 +103,7 @@ def _ids(data: QueryDict) -> list[int]:
 
 def _older_than(data: QueryDict) -> int:
     text = data.get("older_than", "").strip() or str(OLDER_THAN_DEFAULT)
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= OLDER_THAN_MAX):
+    if not (text.isascii() and text.isdigit() and len(text) <= 6 and 1 <= int(text) <= OLDER_THAN_MAX):
         raise BadBulkRequest(f"'Older than' takes a number of days from 1 to {OLDER_THAN_MAX:,}.")
     return int(text)
 
