@@ -218,4 +218,6 @@ def test_the_links_cost_no_query_per_row(client, tenant_a, kind_name):
         sample_record(kind, tenant_a, f"many{i}")
     many, many_links = page_queries()
     assert many_links > few_links >= 3
-    assert many <= few + 1  # a full page counts its total once; nothing grows with its 50 rows
+    # A full page sizes its total once (on PostgreSQL an estimate and a bounded count: two queries, on SQLite one);
+    # nothing grows with its 50 rows. tests/authmon/test_query_budget.py compares two full pages exactly.
+    assert many <= few + 2
