@@ -27,8 +27,13 @@ demo: migrate
 	@echo "Serving authmon on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# In parallel (pytest-xdist): TEST_WORKERS processes, one per core by default; the browser tests stay on one of them
+# (tests/conftest.py). TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= auto
+TEST_ARGS ?=
 test: install
-	SECRET_KEY=$${SECRET_KEY:-authmon-test-secret-key-not-for-production-0123456789abcdef} $(BIN)/python -m pytest
+	SECRET_KEY=$${SECRET_KEY:-authmon-test-secret-key-not-for-production-0123456789abcdef} \
+		$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(TEST_ARGS)
 
 # The README's pictures (docs/screenshots/): the browser tests' page walk, writing there instead of data/screenshots/.
 screenshots: install

@@ -12,6 +12,14 @@ from tests.smtp import smtp  # noqa: F401 - a real SMTP server (aiosmtpd) for th
 PASSWORD = "correct-horse-battery-staple"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test`` runs ``-n``, ``--dist loadgroup``) the browser tests stay together on one
+    worker: they share one demo server, loaded once for their package (tests/browser/conftest.py)."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture
 def tenant_a(db) -> Tenant:
     return Tenant.objects.create(slug="acme", name="Acme Corp", timezone="Europe/Berlin")

@@ -85,11 +85,13 @@ def _free_port() -> int:
 
 
 def _postgres_database(url: str) -> tuple[str, Callable[[], None]]:
-    """A fresh ``<name>_browser`` database on the server of ``url``; returns its URL and how to drop it."""
+    """A fresh ``<name>_browser`` database on the server of ``url`` (``<name>_browser_gw0`` under pytest-xdist);
+    returns its URL and how to drop it."""
     import psycopg
 
     parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/') or 'authmon'}_browser"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = f"{parts.path.lstrip('/') or 'authmon'}_browser" + (f"_{worker}" if worker else "")
     admin_url = urlunsplit(parts._replace(path="/postgres"))
 
     def drop() -> None:

@@ -361,9 +361,10 @@ def test_question_is_understood(kind: str, question: str, expected: str) -> None
 @pytest.mark.parametrize(("kind", "question", "expected"), TABLE, ids=[f"{k}: {q}" for k, q, _ in TABLE])
 def test_question_parses_fast(kind: str, question: str, expected: str) -> None:
     ask(kind, question)  # warm
-    start = time.perf_counter()
+    # CPU time, not wall time: the parser's own work, whatever else the machine (or a parallel test worker) runs
+    start = time.process_time()
     ask(kind, question)
-    assert time.perf_counter() - start < 0.2  # the 20 ms budget is measured by bench/nlq_parse.py
+    assert time.process_time() - start < 0.2  # the 20 ms budget is measured by bench/nlq_parse.py
 
 
 @pytest.mark.parametrize("kind", list(MAPS))
