@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.http import QueryDict
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from authmon.filtersets import NOT_SUFFIX
@@ -41,8 +42,8 @@ EXCLUDE_ICON = mark_safe(
 # stays what shows a cut-short value in full (app.js, TruncatedColumn).
 _LINKS = (
     '<span class="value-filter">'
-    '<a class="value-only" href="{}" aria-label="{}">{}</a>'
-    '<a class="value-exclude" href="{}" aria-label="{}">{}</a>'
+    '<a class="value-only" href="{only}" aria-label="Only {shown}">' + ONLY_ICON + "</a>"
+    '<a class="value-exclude" href="{exclude}" aria-label="Exclude {shown}">' + EXCLUDE_ICON + "</a>"
     "</span>"
 )
 
@@ -59,17 +60,34 @@ class ValueFilter:
     excluded: tuple[str, ...]  # the values the twin already excludes
     labels: Mapping[str, str]  # choice labels by stored value
 
+    # The links up to the cell's value, HTML-escaped once per column: a cell then only quotes its value (quote_plus
+    # leaves nothing that HTML would escape) and escapes its label. This runs for every cell of a page.
+    @cached_property
+    def _only_href(self) -> str:
+        return escape(f"{self.only_prefix}{quote_plus(self.name)}=")
+
+    @cached_property
+    def _kept_exclusions(self) -> str:
+        return self.exclude_prefix + urlencode([(self.name + NOT_SUFFIX, v) for v in self.excluded])
+
+    @cached_property
+    def _exclude_href(self) -> str:
+        joiner = "&" if self.excluded else ""
+        return escape(f"{self._kept_exclusions}{joiner}{quote_plus(self.name + NOT_SUFFIX)}=")
+
+    @cached_property
+    def _exclude_href_unchanged(self) -> str:  # for a value the twin excludes already
+        return escape(self._kept_exclusions)
+
     def html(self, record: Any) -> str:
         value = getattr(record, self.accessor, None)
         if value is None or value == "":
             return ""
         text = str(value)
-        excluded = (*self.excluded, text) if text not in self.excluded else self.excluded
-        only = self.only_prefix + urlencode([(self.name, text)])
-        exclude = self.exclude_prefix + urlencode([(self.name + NOT_SUFFIX, v) for v in excluded])
-        shown = f"{self.header} {self.labels.get(text, text)}"
-        only_name, exclude_name = f"Only {shown}", f"Exclude {shown}"
-        return format_html(_LINKS, only, only_name, ONLY_ICON, exclude, exclude_name, EXCLUDE_ICON)
+        quoted = quote_plus(text)
+        exclude = self._exclude_href_unchanged if text in self.excluded else self._exclude_href + quoted
+        shown = escape(f"{self.header} {self.labels.get(text, text)}")
+        return mark_safe(_LINKS.format(only=self._only_href + quoted, exclude=exclude, shown=shown))  # noqa: S308
 
 
 def value_filters(table: Any, filterset: Any, path: str, params: QueryDict) -> dict[str, ValueFilter]:
