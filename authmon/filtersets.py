@@ -143,4 +143,4 @@ class LogFilterSet(django_filters.FilterSet):
 
 
 def _checkboxes() -> Any:
-    return forms.CheckboxSelectMultiple
+    return forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})  # drawn as Bootstrap's check boxes
