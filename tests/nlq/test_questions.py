@@ -8,6 +8,7 @@ test_db_questions.py.
 from __future__ import annotations
 
 import time
+import timeit
 
 import pytest
 
@@ -361,10 +362,10 @@ def test_question_is_understood(kind: str, question: str, expected: str) -> None
 @pytest.mark.parametrize(("kind", "question", "expected"), TABLE, ids=[f"{k}: {q}" for k, q, _ in TABLE])
 def test_question_parses_fast(kind: str, question: str, expected: str) -> None:
     ask(kind, question)  # warm
-    # CPU time, not wall time: the parser's own work, whatever else the machine (or a parallel test worker) runs
-    start = time.process_time()
-    ask(kind, question)
-    assert time.process_time() - start < 0.2  # the 20 ms budget is measured by bench/nlq_parse.py
+    # The best of three, in CPU time with the garbage collector off (timeit): the parser's own work, not a collection
+    # of the worker's heap or whatever else the machine (or a parallel test worker) runs at that moment.
+    best = min(timeit.repeat(lambda: ask(kind, question), number=1, repeat=3, timer=time.process_time))
+    assert best < 0.2  # the 20 ms budget is measured by bench/nlq_parse.py
 
 
 @pytest.mark.parametrize("kind", list(MAPS))
