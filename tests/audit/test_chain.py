@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -108,6 +110,44 @@ def test_row_hash_from_field_texts_is_the_record_hash(tenant_a):
     assert set(fields) == set(values)
     texts = {name: chain.field_text(model_field, values[name]) for name, model_field in fields.items()}
     assert chain.record_hash_row(stored.prev_hash, texts) == stored.hash
+
+
+KNOWN_VALUES = {
+    "id": 99,  # not hashed: a storage detail
+    "prev_hash": "f" * 64,  # not hashed: chained in separately
+    "hash": "e" * 64,  # not hashed: the result
+    "tenant": "acme",
+    "external_id": None,
+    "action": "update Role",
+    "target": "t",
+    "actor": "a@example.com",
+    "subject": "s",
+    "client_actor": "",
+    "timestamp": dt.datetime(2026, 1, 2, 4, 5, 6, 7, tzinfo=ZoneInfo("Europe/Berlin")),
+    "old_entity": None,
+    "new_entity": {"b": [1.0, True, None], "a": "é\n"},
+    "diff": {},
+    "comments": "lone \ud800 surrogate",
+    "seq": 7,
+}
+#: The canonical text of KNOWN_VALUES, written out by hand from the module's description of it.
+KNOWN_TEXT = (
+    '{"action":"update Role","actor":"a@example.com","client_actor":"","comments":"lone \ud800 surrogate",'
+    '"diff":{},"external_id":null,"new_entity":{"a":"é\\n","b":[1,true,null]},"old_entity":null,"seq":7,'
+    '"subject":"s","target":"t","tenant":"acme","timestamp":"2026-01-02T03:05:06.000007Z"}'
+)
+
+
+def test_the_hash_is_sha256_of_the_previous_hash_and_the_canonical_text():
+    """A known answer: the chain's hash is a format (exports are verified against it), not whatever the code does.
+    A change of the canonical text or of how it is hashed would still verify against itself, but not against this."""
+    prev = "ab" * 32
+    assert chain.canonical(KNOWN_VALUES, AuditLog) == KNOWN_TEXT
+    expected = hashlib.sha256((prev + "\n" + KNOWN_TEXT).encode("utf-8", "surrogatepass")).hexdigest()
+    assert chain.record_hash(prev, KNOWN_VALUES, AuditLog) == expected
+    fields = chain.hashed_fields(AuditLog)
+    texts = {name: chain.field_text(fields[name], KNOWN_VALUES[name]) for name in fields}
+    assert chain.record_hash_row(prev, texts) == expected
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from django.utils import timezone
 from authmon import registry
 from console.maintenance import expired_access_mark
 from console.tasks import maintenance_nightly_task
-from jobs.models import JobLog
-from jobs.runner import job_create, job_run, jobs_mark_stale
+from jobs.models import JobLog, JobRun
+from jobs.runner import job_create, job_for_task, job_run, jobs_mark_stale
 from tests.samples import sample_record
 
 
@@ -24,6 +24,42 @@ def test_success_records_summary_and_duration(tenant_a):
     assert job.message == "did it"
     assert job.details["progress"] == {"done": 5, "total": 10}
     assert "duration_seconds" in job.details
+
+
+def test_job_create_writes_a_pending_record_with_authmons_mark(tenant_a, tenant_admin):
+    job = job_create(
+        tenant=tenant_a,
+        job_name="events export",
+        job_type="export",
+        details={"format": "csv"},
+        spec={"limit": 5},
+        requested_by=tenant_admin,
+    )
+    stored = JobLog.objects.get(pk=job.pk)
+    assert (stored.tenant, stored.job_name, stored.job_type) == (tenant_a, "events export", "export")
+    assert (stored.latest_status, stored.message, stored.details) == ("pending", "Queued", {"format": "csv"})
+    assert len(stored.job_id) == 32 and int(stored.job_id, 16) >= 0  # a fresh random id, not one a client chose
+    assert stored.created_at == stored.updated_at
+    run = JobRun.objects.get(job_pk=job.pk)  # the mark no API can write: where a task reads its instructions
+    assert (run.tenant, run.spec, run.requested_by) == (tenant_a, {"limit": 5}, tenant_admin)
+    assert run.job_created_at == stored.created_at
+    other = job_create(tenant=tenant_a, job_name="cleanup", job_type="cleanup", message="Waiting")
+    assert other.job_id != stored.job_id
+    assert (JobLog.objects.get(pk=other.pk).message, other.details) == ("Waiting", {})
+    assert (JobRun.objects.get(job_pk=other.pk).spec, JobRun.objects.get(job_pk=other.pk).requested_by) == ({}, None)
+
+
+def test_a_task_runs_only_its_own_tenants_pending_job_that_authmon_created(tenant_a, tenant_b):
+    first = job_create(tenant=tenant_a, job_name="first", job_type="export")
+    job = job_create(tenant=tenant_a, job_name="second", job_type="export")
+    assert job_for_task(tenant_a.pk, job.pk) == job
+    assert job_for_task(tenant_a.pk, first.pk) == first
+    assert job_for_task(tenant_b.pk, job.pk) is None  # another tenant's task naming this job's number
+    assert job_for_task(tenant_a.pk, JobLog.objects.order_by("-pk").first().pk + 1) is None
+    ingested = sample_record(registry.get("jobs"), tenant_a, "ingested", latest_status="pending")
+    assert job_for_task(tenant_a.pk, ingested.pk) is None  # pending, but not one authmon created: data, not work
+    JobLog.objects.filter(pk=job.pk).update(latest_status="running")
+    assert job_for_task(tenant_a.pk, job.pk) is None  # a redelivered task finds its job already started
 
 
 def test_failure_records_message_and_stacktrace(tenant_a):
